@@ -1,0 +1,30 @@
+// Internal to the C shim: what the child-path files share. Nothing here allocates.
+#ifndef CSHIM_CHILD_H
+#define CSHIM_CHILD_H
+
+#include "cshim.h"
+
+// Reports a failed step on the channel and ends the child. Never returns.
+__attribute__((noreturn)) void cs_fail(const struct cs_plan *plan, int step, int err, int index,
+                                       const char *detail);
+
+// Retries a call while it fails with EINTR.
+#define CS_RETRY(expr)                                                                        \
+  ({                                                                                          \
+    long __r;                                                                                 \
+    do { __r = (long)(expr); } while (__r == -1 && errno == EINTR);                           \
+    __r;                                                                                      \
+  })
+
+// Formats "/proc/self/fd/<fd>" into buf (at least 32 bytes).
+void cs_fd_path(char *buf, int fd);
+
+// Writes a whole string to a path (async-signal-safe). Returns 0 or -errno.
+int cs_write_all(const char *path, const char *data);
+
+// Steps of the root filesystem setup (rootfs.c).
+void cs_setup_rootfs(const struct cs_plan *plan);
+void cs_finish_rootfs(const struct cs_plan *plan);
+void cs_setup_console(const struct cs_plan *plan);
+
+#endif

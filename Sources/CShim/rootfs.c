@@ -1,0 +1,315 @@
+// The root filesystem in the child: mounts resolved inside the rootfs, devices, the console,
+// pivot_root, and the paths masked or made read-only afterwards.
+//
+// Every mount destination is opened with openat2(RESOLVE_IN_ROOT) relative to the rootfs, and
+// the mount goes through /proc/self/fd/N of that descriptor, so a symlink in the image (or one
+// swapped in during setup) can never point a mount outside the rootfs.
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "child.h"
+
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
+static int openat2_in_root(int root_fd, const char *path) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  while (*path == '/') path++;
+  if (!*path) path = ".";
+  return (int)CS_RETRY(syscall(SYS_openat2, root_fd, path, &how, sizeof how));
+}
+
+int cs_resolve_in_root(int root_fd, const char *path, int kind, int create) {
+  int fd = openat2_in_root(root_fd, path);
+  if (fd >= 0) return fd;
+  if (errno != ENOENT || !create) return -errno;
+
+  // Walk the prefixes: each one is resolved inside the root; the first missing component is
+  // created inside the directory its parent resolved to.
+  char buf[4096];
+  size_t len = strlen(path);
+  if (len >= sizeof buf) return -ENAMETOOLONG;
+  memcpy(buf, path, len + 1);
+  int parent = openat2_in_root(root_fd, ".");
+  if (parent < 0) return -errno;
+  size_t i = 0;
+  while (i < len) {
+    while (i < len && buf[i] == '/') i++;
+    if (i >= len) break;
+    size_t start = i;
+    while (i < len && buf[i] != '/') i++;
+    int last = 1;
+    for (size_t k = i; k < len; k++) if (buf[k] != '/') { last = 0; break; }
+    char saved = buf[i];
+    buf[i] = 0;
+    int next = openat2_in_root(root_fd, buf);
+    if (next < 0 && errno == ENOENT) {
+      const char *name = buf + start;
+      int r;
+      if (last && kind == CS_DEST_FILE) {
+        r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (r >= 0) close(r);
+      } else {
+        r = mkdirat(parent, name, 0755);
+      }
+      if (r < 0 && errno != EEXIST) { int e = errno; close(parent); return -e; }
+      next = openat2_in_root(root_fd, buf);
+    }
+    buf[i] = saved;
+    if (next < 0) { int e = errno; close(parent); return -e; }
+    close(parent);
+    parent = next;
+  }
+  return parent;
+}
+
+static int mount_on_fd(const char *src, int fd, const char *type, unsigned long flags,
+                       const char *data) {
+  char target[32];
+  cs_fd_path(target, fd);
+  return mount(src, target, type, flags, data);
+}
+
+// The flags a remount must keep because the kernel locks them (e.g. nosuid on a mount that a
+// user namespace inherited), read from the mount itself.
+static unsigned long locked_flags(const char *path) {
+  struct statvfs st;
+  unsigned long f = 0;
+  if (statvfs(path, &st) < 0) return 0;
+  if (st.f_flag & ST_NOSUID) f |= MS_NOSUID;
+  if (st.f_flag & ST_NODEV) f |= MS_NODEV;
+  if (st.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  if (st.f_flag & ST_NOATIME) f |= MS_NOATIME;
+  if (st.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+  if (st.f_flag & ST_RELATIME) f |= MS_RELATIME;
+  return f;
+}
+
+static int remount(const char *path, unsigned long flags) {
+  if (mount(NULL, path, NULL, flags | MS_REMOUNT, NULL) == 0) return 0;
+  if (errno != EPERM) return -1;
+  return mount(NULL, path, NULL, flags | MS_REMOUNT | locked_flags(path), NULL);
+}
+
+static void do_mount(const struct cs_plan *p, int root_fd, int i) {
+  const struct cs_mount *m = &p->mounts[i];
+  int fd = cs_resolve_in_root(root_fd, m->destination, m->dest_kind, 1);
+  if (fd < 0) cs_fail(p, CS_STEP_MOUNT_RESOLVE, -fd, i, m->destination);
+
+  int r;
+  if (m->flags & MS_BIND) {
+    r = mount_on_fd(m->source, fd, NULL, m->flags & (MS_BIND | MS_REC), NULL);
+  } else {
+    r = mount_on_fd(m->source, fd, m->fstype, m->flags, m->data);
+    if (r < 0 && errno == EPERM && m->sysfs_fallback) {
+      // sysfs cannot be mounted without owning the network namespace: runc binds the host's.
+      r = mount_on_fd("/sys", fd, NULL, MS_BIND | MS_REC, NULL);
+      if (r == 0) r = mount_on_fd(NULL, fd, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    }
+  }
+  if (r < 0) cs_fail(p, CS_STEP_MOUNT, errno, i, m->destination);
+  close(fd);
+
+  if (!m->remount && !m->propagation && !m->attr_set && !m->attr_clr) return;
+  // Reopen: the destination now resolves to the root of the new mount.
+  fd = cs_resolve_in_root(root_fd, m->destination, m->dest_kind, 0);
+  if (fd < 0) cs_fail(p, CS_STEP_MOUNT_RESOLVE, -fd, i, m->destination);
+  char target[32];
+  cs_fd_path(target, fd);
+  if (m->remount && remount(target, m->flags & ~MS_REC) < 0)
+    cs_fail(p, CS_STEP_MOUNT_REMOUNT, errno, i, m->destination);
+  if (m->propagation && mount(NULL, target, NULL, m->propagation, NULL) < 0)
+    cs_fail(p, CS_STEP_MOUNT_PROPAGATION, errno, i, m->destination);
+  if (m->attr_set || m->attr_clr) {
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = m->attr_set;
+    attr.attr_clr = m->attr_clr;
+    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+      cs_fail(p, CS_STEP_MOUNT_SETATTR, errno, i, m->destination);
+  }
+  close(fd);
+}
+
+// Creates a device node, or in a user namespace (where mknod is not allowed) bind-mounts the
+// host's node of the same path over an empty file.
+static int make_device(const struct cs_plan *p, int root_fd, const char *path, int type,
+                       int64_t major, int64_t minor, uint32_t mode, uint32_t uid, uint32_t gid) {
+  if (p->bind_devices) {
+    int fd = cs_resolve_in_root(root_fd, path, CS_DEST_FILE, 1);
+    if (fd < 0) return fd;
+    int r = mount_on_fd(path, fd, NULL, MS_BIND, NULL);
+    int e = errno;
+    close(fd);
+    return r < 0 ? -e : 0;
+  }
+  const char *slash = strrchr(path, '/');
+  char dir[4096];
+  size_t dlen = (size_t)(slash - path);
+  if (dlen >= sizeof dir) return -ENAMETOOLONG;
+  memcpy(dir, path, dlen);
+  dir[dlen] = 0;
+  int dfd = cs_resolve_in_root(root_fd, dlen ? dir : "/", CS_DEST_DIR, 1);
+  if (dfd < 0) return dfd;
+  mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+  dev_t dev = type == 'p' ? 0 : makedev((unsigned)major, (unsigned)minor);
+  int r = mknodat(dfd, slash + 1, kind | (mode & 07777), dev);
+  if (r < 0 && errno == EEXIST) { close(dfd); return 0; }
+  if (r == 0) r = fchownat(dfd, slash + 1, uid, gid, AT_SYMLINK_NOFOLLOW);
+  if (r == 0) r = fchmodat(dfd, slash + 1, mode & 07777, 0);
+  int e = errno;
+  close(dfd);
+  return r < 0 ? -e : 0;
+}
+
+static void setup_devices(const struct cs_plan *p, int root_fd) {
+  static const struct { const char *path; int64_t major, minor; } defaults[] = {
+      {"/dev/null", 1, 3}, {"/dev/zero", 1, 5}, {"/dev/full", 1, 7},
+      {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+  };
+  static const struct { const char *target, *link; } links[] = {
+      {"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+      {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"}, {"/proc/kcore", "core"},
+  };
+  if (p->default_devices) {
+    for (int i = 0; i < (int)(sizeof defaults / sizeof defaults[0]); i++) {
+      int r = make_device(p, root_fd, defaults[i].path, 'c', defaults[i].major, defaults[i].minor, 0666, 0, 0);
+      if (r < 0) cs_fail(p, CS_STEP_DEFAULT_DEVICE, -r, i, defaults[i].path);
+    }
+    int dev = cs_resolve_in_root(root_fd, "/dev", CS_DEST_DIR, 1);
+    if (dev < 0) cs_fail(p, CS_STEP_DEV_SYMLINK, -dev, -1, "/dev");
+    for (int i = 0; i < (int)(sizeof links / sizeof links[0]); i++) {
+      // ptmx: a bind-mounted /dev may bring its own node; keep whatever is there.
+      if (symlinkat(links[i].target, dev, links[i].link) < 0 && errno != EEXIST)
+        cs_fail(p, CS_STEP_DEV_SYMLINK, errno, i, links[i].link);
+    }
+    close(dev);
+  }
+  for (int i = 0; i < p->ndevices; i++) {
+    const struct cs_device *d = &p->devices[i];
+    int r = make_device(p, root_fd, d->path, d->type, d->major, d->minor, d->mode, d->uid, d->gid);
+    if (r < 0) cs_fail(p, CS_STEP_DEVICE, -r, i, d->path);
+  }
+}
+
+void cs_setup_rootfs(const struct cs_plan *p) {
+  if (mount(NULL, "/", NULL, p->root_propagation, NULL) < 0)
+    cs_fail(p, CS_STEP_ROOT_PROPAGATION, errno, -1, NULL);
+  if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    cs_fail(p, CS_STEP_ROOTFS_BIND, errno, -1, p->rootfs);
+  int root_fd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) cs_fail(p, CS_STEP_ROOTFS_OPEN, errno, -1, p->rootfs);
+  for (int i = 0; i < p->nmounts; i++) do_mount(p, root_fd, i);
+  setup_devices(p, root_fd);
+  close(root_fd);
+
+  if (p->no_pivot) {
+    if (chdir(p->rootfs) < 0) cs_fail(p, CS_STEP_PIVOT_ROOT, errno, -1, "chdir");
+    if (mount(p->rootfs, "/", NULL, MS_MOVE, NULL) < 0) cs_fail(p, CS_STEP_PIVOT_ROOT, errno, -1, "move");
+    if (chroot(".") < 0) cs_fail(p, CS_STEP_PIVOT_ROOT, errno, -1, "chroot");
+  } else {
+    int old_root = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    int new_root = open(p->rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (old_root < 0 || new_root < 0) cs_fail(p, CS_STEP_PIVOT_ROOT, errno, -1, "open");
+    if (fchdir(new_root) < 0) cs_fail(p, CS_STEP_PIVOT_ROOT, errno, -1, "fchdir");
+    // pivot_root(".", ".") stacks the old root on top of the new one; detach it from there.
+    if (syscall(SYS_pivot_root, ".", ".") < 0) cs_fail(p, CS_STEP_PIVOT_ROOT, errno, -1, NULL);
+    if (fchdir(old_root) < 0) cs_fail(p, CS_STEP_PIVOT_ROOT, errno, -1, "fchdir");
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+      cs_fail(p, CS_STEP_PIVOT_ROOT, errno, -1, "make old root rslave");
+    if (umount2(".", MNT_DETACH) < 0) cs_fail(p, CS_STEP_PIVOT_ROOT, errno, -1, "umount old root");
+    close(old_root);
+    close(new_root);
+  }
+  if (chdir("/") < 0) cs_fail(p, CS_STEP_PIVOT_ROOT, errno, -1, "chdir /");
+  if (p->rootfs_propagation && mount(NULL, "/", NULL, p->rootfs_propagation, NULL) < 0)
+    cs_fail(p, CS_STEP_ROOTFS_PROPAGATION, errno, -1, NULL);
+}
+
+// A pty from the container's own devpts; the master goes to the parent, the slave becomes
+// /dev/console and the controlling terminal of a new session.
+void cs_setup_console(const struct cs_plan *p) {
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) cs_fail(p, CS_STEP_CONSOLE, errno, -1, "open /dev/ptmx");
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) cs_fail(p, CS_STEP_CONSOLE, errno, -1, "unlockpt");
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  if (slave < 0) cs_fail(p, CS_STEP_CONSOLE, errno, -1, "open pty peer");
+  if (p->console_width || p->console_height) {
+    struct winsize ws = {.ws_row = p->console_height, .ws_col = p->console_width};
+    ioctl(slave, TIOCSWINSZ, &ws);
+  }
+  int console = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (console >= 0) close(console);
+  char slave_path[32];
+  cs_fd_path(slave_path, slave);
+  if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
+    cs_fail(p, CS_STEP_CONSOLE, errno, -1, "bind /dev/console");
+
+  char kind = CS_MSG_CONSOLE;
+  char control[CMSG_SPACE(sizeof(int))];
+  memset(control, 0, sizeof control);
+  struct iovec iov = {.iov_base = &kind, .iov_len = 1};
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                      .msg_controllen = sizeof control};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &master, sizeof(int));
+  if (CS_RETRY(sendmsg(p->channel_fd, &mh, MSG_NOSIGNAL)) < 0)
+    cs_fail(p, CS_STEP_CONSOLE, errno, -1, "send pty master");
+  close(master);
+
+  if (setsid() < 0) cs_fail(p, CS_STEP_SETSID, errno, -1, NULL);
+  if (ioctl(slave, TIOCSCTTY, 0) < 0) cs_fail(p, CS_STEP_CONSOLE, errno, -1, "TIOCSCTTY");
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(slave, fd) < 0) cs_fail(p, CS_STEP_CONSOLE, errno, fd, "dup2");
+  if (slave > 2) close(slave);
+}
+
+static int is_missing(int err) { return err == ENOENT; }
+
+void cs_finish_rootfs(const struct cs_plan *p) {
+  for (int i = 0; i < p->nreadonly; i++) {
+    const char *path = p->readonly_paths[i];
+    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+      if (is_missing(errno)) continue;
+      cs_fail(p, CS_STEP_READONLY_PATH, errno, i, path);
+    }
+    if (remount(path, MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0 &&
+        remount(path, MS_BIND | MS_RDONLY) < 0)
+      cs_fail(p, CS_STEP_READONLY_PATH, errno, i, path);
+  }
+  for (int i = 0; i < p->nmasked; i++) {
+    const char *path = p->masked_paths[i];
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+      if (is_missing(errno)) continue;
+      cs_fail(p, CS_STEP_MASKED_PATH, errno, i, path);
+    }
+    int r = S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL)
+                                : mount("/dev/null", path, NULL, MS_BIND, NULL);
+    if (r < 0 && !is_missing(errno)) cs_fail(p, CS_STEP_MASKED_PATH, errno, i, path);
+  }
+  if (p->readonly_root && remount("/", MS_BIND | MS_RDONLY) < 0)
+    cs_fail(p, CS_STEP_ROOT_READONLY, errno, -1, NULL);
+}

@@ -1,0 +1,321 @@
+// cs_spawn: clone the container's init straight into its namespaces and run the plan.
+//
+// After clone only this file's child path and rootfs.c run in the child: no allocation, no
+// stdio, no Swift. Every failure goes back to the parent as {step, errno, index} and the child
+// ends with _exit.
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+void cs_fd_path(char *buf, int fd) {
+  static const char prefix[] = "/proc/self/fd/";
+  char digits[16];
+  int n = 0;
+  unsigned int v = (unsigned int)fd;
+  do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v && n < 15);
+  memcpy(buf, prefix, sizeof prefix - 1);
+  int i = sizeof prefix - 1;
+  while (n) buf[i++] = digits[--n];
+  buf[i] = 0;
+}
+
+int cs_write_all(const char *path, const char *data) {
+  int fd = CS_RETRY(open(path, O_WRONLY | O_CLOEXEC));
+  if (fd < 0) return -errno;
+  size_t len = strlen(data), off = 0;
+  while (off < len) {
+    ssize_t w = CS_RETRY(write(fd, data + off, len - off));
+    if (w < 0) { int e = errno; close(fd); return -e; }
+    off += (size_t)w;
+  }
+  if (close(fd) < 0 && errno != EINTR) return -errno;
+  return 0;
+}
+
+int cs_write_file(const char *path, const char *data) { return cs_write_all(path, data); }
+
+void cs_fail(const struct cs_plan *plan, int step, int err, int index, const char *detail) {
+  struct {
+    char kind;
+    struct cs_error e;
+  } msg;
+  memset(&msg, 0, sizeof msg);
+  msg.kind = CS_MSG_ERROR;
+  msg.e.step = step;
+  msg.e.err = err;
+  msg.e.index = index;
+  if (detail) {
+    size_t n = strlen(detail);
+    if (n >= sizeof msg.e.detail) n = sizeof msg.e.detail - 1;
+    memcpy(msg.e.detail, detail, n);
+  }
+  CS_RETRY(send(plan->channel_fd, &msg, sizeof msg, MSG_NOSIGNAL));
+  _exit(127);
+}
+
+// ---- namespaces -----------------------------------------------------------------------------
+
+static void join_and_unshare(const struct cs_plan *p) {
+  for (int i = 0; i < p->njoins; i++) {
+    if (setns(p->joins[i].fd, p->joins[i].nstype) < 0) cs_fail(p, CS_STEP_SETNS, errno, i, NULL);
+    close(p->joins[i].fd);
+  }
+  if (p->unshare_flags && unshare((int)p->unshare_flags) < 0)
+    cs_fail(p, CS_STEP_UNSHARE, errno, -1, NULL);
+  if (p->become_root) {
+    // In a fresh user namespace our ids are unmapped until the parent wrote the maps; now
+    // become the namespace's root so that setup runs with its full capabilities.
+    if (setresgid(0, 0, 0) < 0) cs_fail(p, CS_STEP_BECOME_ROOT, errno, -1, "setresgid");
+    if (setresuid(0, 0, 0) < 0) cs_fail(p, CS_STEP_BECOME_ROOT, errno, -1, "setresuid");
+  }
+  if (p->timens) {
+    // The offsets must be written before any process lives in the namespace; execve moves
+    // this process into it (time_for_children).
+    if (unshare(CLONE_NEWTIME) < 0) cs_fail(p, CS_STEP_UNSHARE, errno, -1, "time");
+    if (p->timens_offsets && p->timens_offsets[0]) {
+      int r = cs_write_all("/proc/self/timens_offsets", p->timens_offsets);
+      if (r < 0) cs_fail(p, CS_STEP_TIMENS_OFFSETS, -r, -1, NULL);
+    }
+  }
+  if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
+    cs_fail(p, CS_STEP_HOSTNAME, errno, -1, NULL);
+  if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
+    cs_fail(p, CS_STEP_DOMAINNAME, errno, -1, NULL);
+}
+
+// ---- process attributes ---------------------------------------------------------------------
+
+static void apply_limits(const struct cs_plan *p) {
+  for (int i = 0; i < p->nrlimits; i++) {
+    struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
+    if (setrlimit(p->rlimits[i].resource, &rl) < 0) cs_fail(p, CS_STEP_RLIMIT, errno, i, NULL);
+  }
+  if (p->set_oom_score_adj) {
+    char buf[16];
+    int v = p->oom_score_adj, n = 0, neg = v < 0;
+    unsigned int u = neg ? (unsigned int)(-v) : (unsigned int)v;
+    char tmp[16];
+    do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+    int i = 0;
+    if (neg) buf[i++] = '-';
+    while (n) buf[i++] = tmp[--n];
+    buf[i] = 0;
+    int r = cs_write_all("/proc/self/oom_score_adj", buf);
+    if (r < 0) cs_fail(p, CS_STEP_OOM_SCORE_ADJ, -r, -1, NULL);
+  }
+  if (p->personality >= 0 && personality((unsigned long)p->personality) < 0)
+    cs_fail(p, CS_STEP_PERSONALITY, errno, -1, NULL);
+  if (p->umask >= 0) umask((mode_t)p->umask);
+}
+
+static int capset_raw(uint64_t eff, uint64_t perm, uint64_t inh) {
+  struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[2] = {
+      {.effective = (uint32_t)eff, .permitted = (uint32_t)perm, .inheritable = (uint32_t)inh},
+      {.effective = (uint32_t)(eff >> 32),
+       .permitted = (uint32_t)(perm >> 32),
+       .inheritable = (uint32_t)(inh >> 32)},
+  };
+  return (int)syscall(SYS_capset, &hdr, data);
+}
+
+// Bounding set first (needs CAP_SETPCAP), then the id change with KEEPCAPS so the permitted
+// set survives it, then capset and the ambient set, which needs the new inheritable set.
+static void apply_identity(const struct cs_plan *p) {
+  int last = p->cap_last;
+  if (p->set_caps) {
+    for (int c = 0; c <= last; c++) {
+      if (p->cap_bounding & (1ULL << c)) continue;
+      if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+        cs_fail(p, CS_STEP_CAP_BOUNDING, errno, c, NULL);
+    }
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) cs_fail(p, CS_STEP_CAPSET, errno, -1, "keepcaps");
+  }
+  if (setgroups((size_t)p->ngroups, (const gid_t *)p->groups) < 0) {
+    // setgroups is denied in a user namespace whose setgroups file says "deny"; that is only
+    // an error when the config asks for supplementary groups.
+    if (!(errno == EPERM && p->ngroups == 0)) cs_fail(p, CS_STEP_SETGROUPS, errno, -1, NULL);
+  }
+  if (setresgid(p->gid, p->gid, p->gid) < 0) cs_fail(p, CS_STEP_SETGID, errno, -1, NULL);
+  if (setresuid(p->uid, p->uid, p->uid) < 0) cs_fail(p, CS_STEP_SETUID, errno, -1, NULL);
+  if (p->set_caps) {
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) cs_fail(p, CS_STEP_CAPSET, errno, -1, "keepcaps");
+    if (capset_raw(p->cap_effective, p->cap_permitted, p->cap_inheritable) < 0)
+      cs_fail(p, CS_STEP_CAPSET, errno, -1, NULL);
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+      cs_fail(p, CS_STEP_CAP_AMBIENT, errno, -1, NULL);
+    for (int c = 0; c <= last; c++) {
+      if (!(p->cap_ambient & (1ULL << c))) continue;
+      if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+        cs_fail(p, CS_STEP_CAP_AMBIENT, errno, c, NULL);
+    }
+  }
+}
+
+// execvpe over the container's PATH, without allocating.
+static void exec_process(const struct cs_plan *p) {
+  const char *file = p->argv[0];
+  char *const *argv = (char *const *)p->argv;
+  char *const *envp = (char *const *)p->envp;
+  if (strchr(file, '/')) {
+    execve(file, argv, envp);
+    cs_fail(p, CS_STEP_EXEC, errno, -1, file);
+  }
+  const char *path = (p->path_env && p->path_env[0]) ? p->path_env
+                     : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t flen = strlen(file);
+  int saw_eacces = 0;
+  char buf[4096];
+  for (const char *dir = path;; ) {
+    const char *end = strchr(dir, ':');
+    size_t dlen = end ? (size_t)(end - dir) : strlen(dir);
+    if (dlen == 0) { buf[0] = '.'; dlen = 1; } else if (dlen < sizeof buf) memcpy(buf, dir, dlen);
+    if (dlen + 1 + flen + 1 <= sizeof buf) {
+      buf[dlen] = '/';
+      memcpy(buf + dlen + 1, file, flen + 1);
+      execve(buf, argv, envp);
+      if (errno == EACCES) saw_eacces = 1;
+      else if (errno != ENOENT && errno != ENOTDIR) cs_fail(p, CS_STEP_EXEC, errno, -1, buf);
+    }
+    if (!end) break;
+    dir = end + 1;
+  }
+  cs_fail(p, CS_STEP_EXEC, saw_eacces ? EACCES : ENOENT, -1, file);
+}
+
+static void close_inherited_fds(const struct cs_plan *p) {
+  unsigned int first = 3u + (unsigned int)(p->preserve_fds > 0 ? p->preserve_fds : 0);
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  if (errno != ENOSYS && errno != EINVAL) cs_fail(p, CS_STEP_CLOSE_FDS, errno, -1, NULL);
+  // Older kernels: mark every possible descriptor close-on-exec one by one.
+  struct rlimit rl;
+  unsigned int max = (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536) ? (unsigned)rl.rlim_cur : 65536;
+  for (unsigned int fd = first; fd < max; fd++) {
+    int flags = fcntl((int)fd, F_GETFD);
+    if (flags >= 0) fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC);
+  }
+}
+
+// ---- the child ------------------------------------------------------------------------------
+
+__attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  close(p->parent_channel_fd);
+  // Die with the runtime while setting up; cleared right before execve.
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+
+  if (p->wait_for_release) {
+    char c;
+    ssize_t r = CS_RETRY(read(p->channel_fd, &c, 1));
+    if (r != 1) cs_fail(p, CS_STEP_SYNC, r < 0 ? errno : EPIPE, -1, NULL);
+  }
+  join_and_unshare(p);
+  cs_setup_rootfs(p);            // mounts, devices, pivot_root
+  if (p->terminal) cs_setup_console(p);
+  else if (setsid() < 0) cs_fail(p, CS_STEP_SETSID, errno, -1, NULL);
+  for (int i = 0; i < p->nsysctl; i++) {
+    char path[512] = "/proc/sys/";
+    size_t n = strlen(p->sysctl_keys[i]);
+    if (n + 11 > sizeof path) cs_fail(p, CS_STEP_SYSCTL, ENAMETOOLONG, i, NULL);
+    for (size_t k = 0; k < n; k++) path[10 + k] = p->sysctl_keys[i][k] == '.' ? '/' : p->sysctl_keys[i][k];
+    path[10 + n] = 0;
+    int r = cs_write_all(path, p->sysctl_values[i]);
+    if (r < 0) cs_fail(p, CS_STEP_SYSCTL, -r, i, NULL);
+  }
+  cs_finish_rootfs(p);           // readonly paths, masked paths, read-only root
+  apply_limits(p);
+  if (chdir(p->cwd) < 0 && errno != EACCES && errno != EPERM) cs_fail(p, CS_STEP_CWD, errno, -1, NULL);
+  apply_identity(p);
+  if (chdir(p->cwd) < 0) cs_fail(p, CS_STEP_CWD, errno, -1, NULL);
+  if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    cs_fail(p, CS_STEP_NO_NEW_PRIVS, errno, -1, NULL);
+  close_inherited_fds(p);
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  exec_process(p);
+  __builtin_unreachable();
+}
+
+struct cs_clone_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+  uint64_t set_tid, set_tid_size, cgroup;
+};
+
+pid_t cs_spawn(const struct cs_plan *plan) {
+  int own_pidns = -1;
+  if (plan->pidns_fd >= 0) {
+    // Joining a pid namespace only affects children: switch, clone, switch back.
+    own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (own_pidns < 0) return -1;
+    if (setns(plan->pidns_fd, CLONE_NEWPID) < 0) { int e = errno; close(own_pidns); errno = e; return -1; }
+  }
+  struct cs_clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = plan->clone_flags;
+  args.exit_signal = SIGCHLD;
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && (errno == ENOSYS || errno == E2BIG))
+    pid = syscall(SYS_clone, (unsigned long)plan->clone_flags | SIGCHLD, 0, 0, 0, 0);
+  if (pid == 0) child_main(plan);
+  int saved = errno;
+  if (own_pidns >= 0) { setns(own_pidns, CLONE_NEWPID); close(own_pidns); }
+  errno = saved;
+  return (pid_t)pid;
+}
+
+int cs_channel_receive(int channel_fd, struct cs_error *err, int *fd) {
+  struct {
+    char kind;
+    struct cs_error e;
+  } msg;
+  char control[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = {.iov_base = &msg, .iov_len = sizeof msg};
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                      .msg_controllen = sizeof control};
+  memset(&msg, 0, sizeof msg);
+  ssize_t n = CS_RETRY(recvmsg(channel_fd, &mh, MSG_CMSG_CLOEXEC));
+  if (n < 0) return -1;
+  if (n == 0) return 0;
+  if (msg.kind == CS_MSG_CONSOLE) {
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    if (!c || c->cmsg_type != SCM_RIGHTS) { errno = EBADMSG; return -1; }
+    memcpy(fd, CMSG_DATA(c), sizeof(int));
+    return CS_MSG_CONSOLE;
+  }
+  if (err) *err = msg.e;
+  return CS_MSG_ERROR;
+}
+
+int cs_wifexited(int status) { return WIFEXITED(status); }
+int cs_wexitstatus(int status) { return WEXITSTATUS(status); }
+int cs_wifsignaled(int status) { return WIFSIGNALED(status); }
+int cs_wtermsig(int status) { return WTERMSIG(status); }

@@ -1,0 +1,257 @@
+import CShim
+import OCISpec
+
+/// Options from the command line that shape the plan.
+public struct PlanOptions: Sendable {
+    public var noPivot = false
+    public var preserveFds = 0
+    public var runtimeIsRoot = true
+    public init() {}
+}
+
+/// Turns a validated Spec and its bundle directory into a ContainerPlan. Pure apart from stat
+/// calls on bind-mount sources, so it is unit-testable without root.
+public struct ContainerPlanner {
+    public var capabilityNumber: (String) -> Int?
+    public var lastCapability: Int
+    public var isDirectory: (String) -> Bool?
+
+    public init(capabilityNumber: @escaping (String) -> Int? = ContainerPlanner.libcapNumber,
+                lastCapability: Int = Int(cs_cap_last_cap()),
+                isDirectory: @escaping (String) -> Bool? = FileSystem.isDirectory) {
+        self.capabilityNumber = capabilityNumber
+        self.lastCapability = lastCapability
+        self.isDirectory = isDirectory
+    }
+
+    public static func libcapNumber(_ name: String) -> Int? {
+        let n = cs_cap_from_name(name)
+        return n < 0 ? nil : Int(n)
+    }
+
+    public static func cloneFlag(_ kind: NamespaceKind) -> UInt64 {
+        switch kind {
+        case .pid: return CS_CLONE_NEWPID
+        case .network: return CS_CLONE_NEWNET
+        case .mount: return CS_CLONE_NEWNS
+        case .ipc: return CS_CLONE_NEWIPC
+        case .uts: return CS_CLONE_NEWUTS
+        case .user: return CS_CLONE_NEWUSER
+        case .cgroup: return CS_CLONE_NEWCGROUP
+        case .time: return CS_CLONE_NEWTIME
+        }
+    }
+
+    public static func propagationFlags(_ name: String) -> UInt? {
+        switch name {
+        case "private": return CS_MS_PRIVATE
+        case "rprivate": return CS_MS_PRIVATE | CS_MS_REC
+        case "shared": return CS_MS_SHARED
+        case "rshared": return CS_MS_SHARED | CS_MS_REC
+        case "slave": return CS_MS_SLAVE
+        case "rslave": return CS_MS_SLAVE | CS_MS_REC
+        case "unbindable": return CS_MS_UNBINDABLE
+        case "runbindable": return CS_MS_UNBINDABLE | CS_MS_REC
+        default: return nil
+        }
+    }
+
+    public func validator() -> SpecValidator {
+        SpecValidator(
+            isKnownCapability: { capabilityNumber($0) != nil },
+            checkMountOptions: { _ in nil })
+    }
+
+    /// Validates and plans. `bundle` is the absolute bundle directory.
+    public func plan(_ spec: Spec, bundle: String, options: PlanOptions) throws(RuntimeError) -> ContainerPlan {
+        var issues = validator().validate(spec)
+        if spec.process == nil { issues.append(ValidationIssue("process", "is required to run a container")) }
+        if !issues.isEmpty { throw .invalid(issues) }
+        guard let process = spec.process, let root = spec.root else { throw .invalid(issues) }
+        let linux = spec.linux ?? Linux()
+
+        var plan = ContainerPlan()
+        plan.noPivot = options.noPivot
+        plan.preserveFds = options.preserveFds
+        planNamespaces(linux, into: &plan)
+        plan.hostname = spec.hostname
+        plan.domainname = spec.domainname
+
+        // Root filesystem.
+        let rootfs = FileSystem.absolute(root.path, base: bundle)
+        guard isDirectory(rootfs) == true else {
+            throw .invalid([ValidationIssue("root.path", "\(rootfs) is not a directory")])
+        }
+        plan.rootfs = rootfs
+        plan.readonlyRoot = root.readonly ?? false
+        if let p = linux.rootfsPropagation { plan.rootfsPropagation = ContainerPlanner.propagationFlags(p) ?? 0 }
+        // "/" becomes a slave (or private) before pivot_root, which refuses shared parents; the
+        // requested propagation is applied to the new root after it.
+        plan.rootPropagation = (plan.rootfsPropagation & (CS_MS_PRIVATE | CS_MS_UNBINDABLE) != 0)
+            ? CS_MS_PRIVATE | CS_MS_REC : CS_MS_SLAVE | CS_MS_REC
+        plan.mounts = try planMounts(spec.mounts ?? [], bundle: bundle, hasNetworkNamespace: plan.cloneFlags & CS_CLONE_NEWNET != 0, warnings: &plan.warnings)
+        plan.defaultDevices = !plan.mounts.contains { $0.destination == "/dev" && $0.flags & CS_MS_BIND != 0 }
+        plan.bindDevices = plan.newUserNamespace
+        plan.devices = (linux.devices ?? []).map { d in
+            ContainerPlan.PlannedDevice(path: d.path, type: d.type == "u" ? "c" : Character(d.type),
+                major: d.major ?? 0, minor: d.minor ?? 0, mode: d.fileMode ?? 0o666,
+                uid: d.uid ?? 0, gid: d.gid ?? 0)
+        }
+        plan.maskedPaths = linux.maskedPaths ?? []
+        plan.readonlyPaths = linux.readonlyPaths ?? []
+        plan.sysctl = (linux.sysctl ?? [:]).sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
+
+        // Process.
+        plan.args = process.args ?? []
+        plan.env = process.env ?? []
+        plan.pathForLookup = plan.env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+        plan.cwd = process.cwd
+        plan.uid = process.user.uid
+        plan.gid = process.user.gid
+        plan.additionalGids = process.user.additionalGids ?? []
+        if let umask = process.user.umask { plan.umask = Int32(umask) }
+        if let caps = process.capabilities { plan.capabilities = capabilitySets(caps) }
+        plan.rlimits = (process.rlimits ?? []).map { rl in
+            ContainerPlan.Limit(resource: Int32(SpecValidator.rlimitNames.firstIndex(of: rl.type)!), soft: rl.soft, hard: rl.hard)
+        }
+        plan.noNewPrivileges = process.noNewPrivileges ?? false
+        plan.oomScoreAdj = process.oomScoreAdj
+        if let p = linux.personality { plan.personality = p.domain == "LINUX32" ? CS_PER_LINUX32 : CS_PER_LINUX }
+        plan.terminal = process.terminal ?? false
+        if let size = process.consoleSize {
+            plan.consoleWidth = UInt16(clamping: size.width)
+            plan.consoleHeight = UInt16(clamping: size.height)
+        }
+        plan.warnings += unappliedSettings(spec)
+        return plan
+    }
+
+    private func planNamespaces(_ linux: Linux, into plan: inout ContainerPlan) {
+        var created: UInt64 = 0
+        var joins: [ContainerPlan.NamespaceJoin] = []
+        for (i, ns) in (linux.namespaces ?? []).enumerated() {
+            guard let kind = NamespaceKind(rawValue: ns.type) else { continue }
+            if let path = ns.path {
+                if kind == .pid { plan.pidNamespacePath = path } else {
+                    joins.append(.init(kind: kind, path: path, configIndex: i))
+                }
+            } else if kind == .time {
+                plan.timeNamespace = true
+            } else {
+                created |= ContainerPlanner.cloneFlag(kind)
+            }
+        }
+        // The user namespace is joined first (it owns the others), the mount namespace last
+        // (it changes what paths mean).
+        plan.joins = joins.sorted { rank($0.kind) < rank($1.kind) }
+        let joinsUser = joins.contains { $0.kind == .user }
+        if joinsUser {
+            // New namespaces must belong to the joined user namespace: create them after setns.
+            plan.cloneFlags = created & CS_CLONE_NEWPID
+            plan.unshareFlags = created & ~CS_CLONE_NEWPID
+        } else {
+            plan.cloneFlags = created
+        }
+        plan.newUserNamespace = created & CS_CLONE_NEWUSER != 0
+        plan.becomeRoot = plan.newUserNamespace || joinsUser
+        plan.uidMap = idMap(linux.uidMappings)
+        plan.gidMap = idMap(linux.gidMappings)
+        if plan.timeNamespace {
+            var lines = ""
+            // Clock ids of CLOCK_MONOTONIC and CLOCK_BOOTTIME.
+            for (name, clock) in [("monotonic", 1), ("boottime", 7)] {
+                if let o = linux.timeOffsets?[name] { lines += "\(clock) \(o.secs ?? 0) \(o.nanosecs ?? 0)\n" }
+            }
+            plan.timeOffsets = lines
+        }
+    }
+
+    private func rank(_ kind: NamespaceKind) -> Int {
+        switch kind {
+        case .user: return 0
+        case .mount: return 2
+        default: return 1
+        }
+    }
+
+    private func idMap(_ mappings: [IDMapping]?) -> String {
+        (mappings ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+    }
+
+    func planMounts(_ mounts: [Mount], bundle: String, hasNetworkNamespace: Bool,
+                    warnings: inout [String]) throws(RuntimeError) -> [ContainerPlan.PlannedMount] {
+        var planned: [ContainerPlan.PlannedMount] = []
+        for (i, m) in mounts.enumerated() {
+            var options = MountOptions(m.options ?? [])
+            if m.type == "bind" { options.flags |= CS_MS_BIND }
+            for ignored in options.ignored {
+                warnings.append("mounts[\(i)].options: \"\(ignored)\" is not applied by this build")
+            }
+            var source = m.source
+            var fstype = m.type
+            var isFile = false
+            if options.isBind {
+                let resolved = FileSystem.absolute(m.source ?? "", base: bundle)
+                guard let isDir = isDirectory(resolved) else {
+                    throw .invalid([ValidationIssue("mounts[\(i)].source", "\(resolved) does not exist")])
+                }
+                source = resolved
+                isFile = !isDir
+                fstype = nil
+            } else if fstype == "cgroup" {
+                // This runtime gives containers the unified hierarchy.
+                fstype = "cgroup2"
+                options.data.removeAll { $0 == "cgroup" }
+            }
+            planned.append(.init(
+                source: source, destination: m.destination, fstype: fstype,
+                data: options.data.isEmpty ? nil : options.data.joined(separator: ","),
+                flags: options.flags, propagation: options.propagation.last ?? 0,
+                attrSet: options.attrSet, attrClear: options.attrClear,
+                destinationIsFile: isFile, remount: options.needsRemount,
+                sysfsFallback: fstype == "sysfs" && !hasNetworkNamespace, configIndex: i))
+        }
+        return planned
+    }
+
+    func capabilitySets(_ caps: Capabilities) -> ContainerPlan.CapabilitySets {
+        func mask(_ names: [String]?) -> UInt64 {
+            var m: UInt64 = 0
+            for name in names ?? [] {
+                if let n = capabilityNumber(name), n <= lastCapability, n < 64 { m |= 1 << UInt64(n) }
+            }
+            return m
+        }
+        return .init(bounding: mask(caps.bounding), effective: mask(caps.effective),
+                     permitted: mask(caps.permitted), inheritable: mask(caps.inheritable),
+                     ambient: mask(caps.ambient))
+    }
+
+    /// Config settings this build reads but cannot apply yet; never dropped silently.
+    func unappliedSettings(_ spec: Spec) -> [String] {
+        var out: [String] = []
+        let linux = spec.linux
+        if let r = linux?.resources, r.memory != nil || r.cpu != nil || r.pids != nil || r.blockIO != nil
+            || !(r.hugepageLimits ?? []).isEmpty || r.network != nil || !(r.rdma ?? [:]).isEmpty
+            || !(r.unified ?? [:]).isEmpty {
+            out.append("linux.resources: not applied: this build leaves the container in the caller's cgroup (no cgroup limits)")
+        }
+        if !(linux?.resources?.devices ?? []).isEmpty {
+            out.append("linux.resources.devices: not applied: no device cgroup in this build")
+        }
+        if linux?.seccomp != nil { out.append("linux.seccomp: not applied: this build has no seccomp support yet") }
+        if spec.process?.apparmorProfile?.isEmpty == false { out.append("process.apparmorProfile: not applied by this build") }
+        if spec.process?.selinuxLabel?.isEmpty == false { out.append("process.selinuxLabel: not applied by this build") }
+        if linux?.mountLabel?.isEmpty == false { out.append("linux.mountLabel: not applied by this build") }
+        if linux?.intelRdt != nil { out.append("linux.intelRdt: not applied by this build") }
+        if spec.process?.scheduler != nil { out.append("process.scheduler: not applied by this build") }
+        if spec.process?.ioPriority != nil { out.append("process.ioPriority: not applied by this build") }
+        if spec.process?.execCPUAffinity != nil { out.append("process.execCPUAffinity: not applied by this build") }
+        if linux?.memoryPolicy != nil { out.append("linux.memoryPolicy: not applied by this build") }
+        if !(linux?.netDevices ?? [:]).isEmpty { out.append("linux.netDevices: not applied by this build") }
+        if let h = spec.hooks, [h.prestart, h.createRuntime, h.createContainer, h.startContainer, h.poststart, h.poststop].contains(where: { !($0 ?? []).isEmpty }) {
+            out.append("hooks: not run by this build")
+        }
+        return out
+    }
+}

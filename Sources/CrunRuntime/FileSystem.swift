@@ -1,0 +1,67 @@
+import Glibc
+
+/// The few filesystem operations the parent needs, with errors that name the path.
+public enum FileSystem {
+    public static func readFile(_ path: String, step: String = "read") throws(RuntimeError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw .system(step: step, subject: path, errno: errno) }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .system(step: step, subject: path, errno: errno)
+            }
+            if n == 0 { return out }
+            out.append(contentsOf: buf[0..<n])
+        }
+    }
+
+    static func writeFile(_ path: String, _ text: String, step: String) throws(RuntimeError) {
+        let r = cs_write_file_swift(path, text)
+        if r < 0 { throw .system(step: step, subject: path, errno: -r) }
+    }
+
+    /// The canonical absolute path, following symlinks.
+    public static func realPath(_ path: String) throws(RuntimeError) -> String {
+        guard let p = realpath(path, nil) else { throw .system(step: "resolve", subject: path, errno: errno) }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    public static func isDirectory(_ path: String) -> Bool? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func currentDirectory() -> String {
+        guard let p = getcwd(nil, 0) else { return "/" }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    /// `path` made absolute against `base` and with "." and ".." folded (no symlinks followed).
+    public static func absolute(_ path: String, base: String) -> String {
+        let joined = path.hasPrefix("/") ? path : base + "/" + path
+        var parts: [Substring] = []
+        for part in joined.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    public static func basename(_ path: String) -> String {
+        String(path.split(separator: "/").last ?? "container")
+    }
+}
+
+import CShim
+
+@inline(__always) func cs_write_file_swift(_ path: String, _ text: String) -> Int32 {
+    cs_write_file(path, text)
+}

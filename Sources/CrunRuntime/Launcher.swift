@@ -1,0 +1,95 @@
+import CShim
+import Glibc
+
+/// The container's init after a successful launch: it has exec'd the process.
+public struct LaunchedContainer: Sendable {
+    public let pid: pid_t
+    /// The pty master, when process.terminal is set.
+    public let consoleMaster: Int32?
+}
+
+/// Runs a ContainerPlan: clones the init through the C shim, writes its id maps, and waits
+/// until it has exec'd or reported a failure. On failure the init is reaped and nothing is
+/// left: every mount it made lived in its own mount namespace.
+public enum Launcher {
+    public static func launch(_ plan: ContainerPlan, runtimeIsRoot: Bool = getuid() == 0) throws(RuntimeError) -> LaunchedContainer {
+        var pair: [Int32] = [-1, -1]
+        if socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) < 0 {
+            throw .system(step: "socketpair", subject: nil, errno: errno)
+        }
+        let (parentEnd, childEnd) = (pair[0], pair[1])
+        var openFds: [Int32] = []
+        defer { for fd in openFds { close(fd) } }
+        var parentEndOpen = true
+        defer { if parentEndOpen { close(parentEnd) } }
+
+        var joinFds: [Int32] = []
+        for join in plan.joins {
+            let fd = open(join.path, O_RDONLY | O_CLOEXEC)
+            if fd < 0 {
+                close(childEnd)
+                throw .container("linux.namespaces[\(join.configIndex)].path: open `\(join.path)`: \(errnoString(errno))")
+            }
+            joinFds.append(fd)
+            openFds.append(fd)
+        }
+        var pidFd: Int32 = -1
+        if let path = plan.pidNamespacePath {
+            pidFd = open(path, O_RDONLY | O_CLOEXEC)
+            if pidFd < 0 {
+                close(childEnd)
+                throw .container("linux.namespaces: open pid namespace `\(path)`: \(errnoString(errno))")
+            }
+            openFds.append(pidFd)
+        }
+
+        let arena = CPlanArena()
+        var cplan = plan.cPlan(arena: arena, channel: childEnd, parentChannel: parentEnd,
+                               joinFds: joinFds, pidNamespaceFd: pidFd, capLast: Int(cs_cap_last_cap()))
+        let pid = cs_spawn(&cplan)
+        let spawnErrno = errno
+        close(childEnd)
+        if pid < 0 { throw .system(step: "clone the container init", subject: nil, errno: spawnErrno) }
+
+        func abort(_ error: RuntimeError) -> RuntimeError {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            return error
+        }
+
+        if plan.newUserNamespace {
+            do {
+                if !runtimeIsRoot { try FileSystem.writeFile("/proc/\(pid)/setgroups", "deny", step: "write") }
+                try FileSystem.writeFile("/proc/\(pid)/uid_map", plan.uidMap, step: "linux.uidMappings: write")
+                try FileSystem.writeFile("/proc/\(pid)/gid_map", plan.gidMap, step: "linux.gidMappings: write")
+            } catch {
+                throw abort(error)
+            }
+        }
+        if cplan.wait_for_release != 0 {
+            var byte: UInt8 = 1
+            if send(parentEnd, &byte, 1, Int32(MSG_NOSIGNAL)) != 1 {
+                throw abort(.system(step: "release the container init", subject: nil, errno: errno))
+            }
+        }
+
+        var console: Int32?
+        while true {
+            var report = cs_error()
+            var fd: Int32 = -1
+            let kind = cs_channel_receive(parentEnd, &report, &fd)
+            if kind == 0 { break }  // EOF: the init exec'd
+            if kind < 0 { throw abort(.system(step: "read from the container init", subject: nil, errno: errno)) }
+            if kind == Int32(UInt8(ascii: "C")) {
+                console = fd
+                continue
+            }
+            if let console { close(console) }
+            throw abort(.container(ChildFailure(error: report, plan: plan).message))
+        }
+        close(parentEnd)
+        parentEndOpen = false
+        return LaunchedContainer(pid: pid, consoleMaster: console)
+    }
+}

@@ -1,0 +1,28 @@
+import CShim
+import Glibc
+import OCISpec
+
+/// `crun-swift run`: create the container in the foreground, forward signals, relay the
+/// terminal, and return the container's exit status (128+N when killed by signal N).
+public enum ContainerRun {
+    /// Signals sent to the runtime that go on to the container's init.
+    static let forwarded: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGALRM,
+                                     SIGCONT, SIGWINCH, SIGTSTP, SIGTTIN, SIGTTOU, 0]
+
+    public static func run(bundle: Bundle, options: PlanOptions,
+                           warn: (String) -> Void) throws(RuntimeError) -> Int32 {
+        let spec = try bundle.loadSpec()
+        let plan = try ContainerPlanner().plan(spec, bundle: bundle.path, options: options)
+        for w in plan.warnings { warn(w) }
+
+        forwarded.withUnsafeBufferPointer { cs_block_signals($0.baseAddress) }
+        let launched = try Launcher.launch(plan)
+        let status = forwarded.withUnsafeBufferPointer {
+            cs_supervise(launched.pid, launched.consoleMaster ?? -1, $0.baseAddress)
+        }
+        if let master = launched.consoleMaster { close(master) }
+        if status < 0 { throw .system(step: "wait for the container", subject: nil, errno: errno) }
+        if cs_wifsignaled(status) != 0 { return 128 + cs_wtermsig(status) }
+        return cs_wexitstatus(status)
+    }
+}

@@ -1,0 +1,35 @@
+import Glibc
+import OCISpec
+
+/// The runtime's one error type. Every case renders as lines that name the step, the path or
+/// config field, and the errno.
+public enum RuntimeError: Error, CustomStringConvertible {
+    /// config.json could not be read or decoded.
+    case config(String)
+    /// config.json decoded but is not valid; every problem with its JSON path.
+    case invalid([ValidationIssue])
+    /// A system call in the runtime itself failed.
+    case system(step: String, subject: String?, errno: Int32)
+    /// The container's init failed before execve; the message names step and field.
+    case container(String)
+    /// The command line is wrong.
+    case usage(String)
+
+    public var description: String { lines.joined(separator: "\n") }
+
+    public var lines: [String] {
+        switch self {
+        case .config(let m): return [m]
+        case .invalid(let issues): return issues.map(\.description)
+        case .system(let step, let subject, let err):
+            let what = subject.map { "\(step) `\($0)`" } ?? step
+            return ["\(what): \(errnoString(err))"]
+        case .container(let m): return [m]
+        case .usage(let m): return [m]
+        }
+    }
+}
+
+func errnoString(_ err: Int32) -> String {
+    String(cString: strerror(err))
+}
