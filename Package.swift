@@ -37,7 +37,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CShim"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["JSONCore"]),
+        // Root integration tests (real containers, compared with the probe) and black-box tests
+        // of the built binary.
+        .testTarget(name: "SystemTests"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -95,6 +95,9 @@ static void join_and_unshare(const struct cs_plan *p) {
     // become the namespace's root so that setup runs with its full capabilities.
     if (setresgid(0, 0, 0) < 0) cs_fail(p, CS_STEP_BECOME_ROOT, errno, -1, "setresgid");
     if (setresuid(0, 0, 0) < 0) cs_fail(p, CS_STEP_BECOME_ROOT, errno, -1, "setresuid");
+    // Changing ids cleared "dumpable", which makes /proc/self/* owned by the host's root and
+    // unwritable here (timens_offsets, oom_score_adj); execve sets it again anyway.
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   }
   if (p->timens) {
     // The offsets must be written before any process lives in the namespace; execve moves

@@ -36,7 +36,7 @@ static int write_all(int fd, const char *buf, ssize_t n) {
 
 static void copy_winsize(int from, int to) {
   struct winsize ws;
-  if (ioctl(from, TIOCGWINSZ, &ws) == 0) ioctl(to, TIOCSWINSZ, &ws);
+  if (ioctl(from, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) ioctl(to, TIOCSWINSZ, &ws);
 }
 
 static void drain(int from, int to) {

@@ -32,12 +32,20 @@ public struct ContainerPlan: Sendable {
         public var mode: UInt32
         public var uid: UInt32
         public var gid: UInt32
+
+        public init(path: String, type: Character, major: Int64, minor: Int64, mode: UInt32, uid: UInt32, gid: UInt32) {
+            (self.path, self.type, self.major, self.minor, self.mode, self.uid, self.gid) = (path, type, major, minor, mode, uid, gid)
+        }
     }
 
     public struct Limit: Equatable, Sendable {
         public var resource: Int32
         public var soft: UInt64
         public var hard: UInt64
+
+        public init(resource: Int32, soft: UInt64, hard: UInt64) {
+            (self.resource, self.soft, self.hard) = (resource, soft, hard)
+        }
     }
 
     public struct CapabilitySets: Equatable, Sendable {
@@ -46,6 +54,10 @@ public struct ContainerPlan: Sendable {
         public var permitted: UInt64 = 0
         public var inheritable: UInt64 = 0
         public var ambient: UInt64 = 0
+
+        public init(bounding: UInt64 = 0, effective: UInt64 = 0, permitted: UInt64 = 0, inheritable: UInt64 = 0, ambient: UInt64 = 0) {
+            (self.bounding, self.effective, self.permitted, self.inheritable, self.ambient) = (bounding, effective, permitted, inheritable, ambient)
+        }
     }
 
     // Namespaces

@@ -1,0 +1,62 @@
+import JSONCore
+import Testing
+
+@Suite struct JSONParserTests {
+    @Test func parsesNestedDocuments() throws {
+        let v = try JSONParser.parse(#"{"a": [1, -2.5e3, "x\n\u00e9\ud83d\ude00", true, null], "b": {}}"#)
+        #expect(v["a"] == .array([.number("1"), .number("-2.5e3"), .string("x\né😀"), .bool(true), .null]))
+        #expect(v["b"] == .object([:], order: []))
+    }
+
+    @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "01", "\"abc", "tru", "{\"a\":1} x", "\"\u{1}\""])
+    func rejectsMalformed(_ text: String) {
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
+    }
+
+    @Test func reportsLineAndColumn() {
+        do {
+            _ = try JSONParser.parse("{\n  \"a\": [1,\n  }")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.line == 3)
+            #expect(error.column == 3)
+        }
+    }
+
+    @Test func keepsLargeIntegersExact() throws {
+        struct R: Decodable { var hard: UInt64; var soft: Int64 }
+        let r = try JSONValueDecoder().decode(R.self, from: #"{"hard": 18446744073709551615, "soft": -9223372036854775808}"#)
+        #expect(r.hard == UInt64.max)
+        #expect(r.soft == Int64.min)
+    }
+
+    @Test func serializesRoundTrip() throws {
+        let text = #"{"a":[1,"q\"\\\n",false],"b":null}"#
+        #expect(try JSONParser.parse(text).serialized() == text)
+    }
+}
+
+@Suite struct JSONDecoderPathTests {
+    struct Doc: Decodable { var process: P; struct P: Decodable { var args: [String]; var uid: UInt32? } }
+
+    func message(_ text: String) -> String {
+        do {
+            _ = try JSONValueDecoder().decode(Doc.self, from: text)
+            return "no error"
+        } catch {
+            return JSONPath.describe(error)
+        }
+    }
+
+    @Test func typeMismatchNamesThePath() {
+        #expect(message(#"{"process": {"args": ["sh", 3]}}"#) == "process.args[1]: expected a string, found a number")
+    }
+
+    @Test func missingKeyNamesThePath() {
+        #expect(message(#"{"process": {}}"#) == "process.args: is required")
+    }
+
+    @Test func outOfRangeIntegerNamesThePath() {
+        #expect(message(#"{"process": {"args": [], "uid": -1}}"#).hasPrefix("process.uid: -1 is not a valid UInt32"))
+    }
+}
