@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+
+/// Runs the built crun-swift binary on throwaway bundles. Every bundle lives in its own temp
+/// directory, removed after the test; every container lives in its own mount namespace.
+enum Harness {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+    static let binary = ProcessInfo.processInfo.environment["CRUN_SWIFT_BIN"]
+        ?? packageRoot + "/.build/debug/crun-swift"
+    static let rootfs = ProcessInfo.processInfo.environment["CRUN_SWIFT_ROOTFS"]
+        ?? packageRoot + "/rootfs/build/rootfs"
+
+    /// Root tests run when we are root and the rootfs is built. scripts/test sets
+    /// CRUN_SWIFT_REQUIRE_SYSTEM_TESTS=1 so that a missing prerequisite fails instead of skipping.
+    static let canRunContainers: Bool = {
+        let ok = getuid() == 0 && FileManager.default.isExecutableFile(atPath: rootfs + "/bin/probe")
+            && FileManager.default.isExecutableFile(atPath: binary)
+        if !ok && ProcessInfo.processInfo.environment["CRUN_SWIFT_REQUIRE_SYSTEM_TESTS"] == "1" {
+            fatalError("system tests required but cannot run: need root, \(binary) and \(rootfs)/bin/probe")
+        }
+        return ok
+    }()
+    static let binaryExists = FileManager.default.isExecutableFile(atPath: binary)
+
+    /// The base config, like `runc spec`'s, for the test rootfs.
+    static func baseConfig(args: [String] = ["probe"]) -> [String: Any] {
+        [
+            "ociVersion": "1.2.0",
+            "process": [
+                "terminal": false,
+                "user": ["uid": 0, "gid": 0],
+                "args": args,
+                "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"],
+                "cwd": "/",
+                "noNewPrivileges": true,
+            ] as [String: Any],
+            "root": ["path": rootfs, "readonly": false] as [String: Any],
+            "hostname": "box",
+            "mounts": [
+                ["destination": "/proc", "type": "proc", "source": "proc"],
+                ["destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]],
+                ["destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]],
+                ["destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]],
+                ["destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]],
+            ],
+            "linux": [
+                "namespaces": [["type": "pid"], ["type": "network"], ["type": "ipc"], ["type": "uts"], ["type": "mount"]],
+            ] as [String: Any],
+        ]
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var probe: [String: Any]? {
+            guard let line = stdout.split(separator: "\n").last(where: { $0.hasPrefix("{") }) else { return nil }
+            return try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        }
+    }
+
+    /// A bundle directory with config.json; removed by `cleanup`.
+    final class TempBundle {
+        let path: String
+        init(config: [String: Any]) throws {
+            path = NSTemporaryDirectory() + "crun-swift-test-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try write(config: config)
+        }
+        init(rawConfig: String) throws {
+            path = NSTemporaryDirectory() + "crun-swift-test-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try rawConfig.write(toFile: path + "/config.json", atomically: true, encoding: .utf8)
+        }
+        func write(config: [String: Any]) throws {
+            let data = try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
+            try data.write(to: URL(fileURLWithPath: path + "/config.json"))
+        }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// Runs crun-swift with `arguments`; kills it after `timeout` seconds so no test hangs.
+    @discardableResult
+    static func crun(_ arguments: [String], cwd: String? = nil, stdin: FileHandle? = nil, timeout: Double = 20,
+                     extraFds: [Int32] = [], onStart: ((Process) -> Void)? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = arguments
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = stdin ?? FileHandle.nullDevice
+        try p.run()
+        onStart?(p)
+        let deadline = Date().addingTimeInterval(timeout)
+        let collected = Collected()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { collected.set(out: out.fileHandleForReading.readDataToEndOfFile()); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { collected.set(err: err.fileHandleForReading.readDataToEndOfFile()); group.leave() }
+        while p.isRunning && Date() < deadline { usleep(2000) }
+        if p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            Issue.record("crun-swift \(arguments) timed out after \(timeout)s")
+        }
+        p.waitUntilExit()
+        group.wait()
+        return Result(status: p.terminationStatus, stdout: String(decoding: collected.out, as: UTF8.self),
+                      stderr: String(decoding: collected.err, as: UTF8.self))
+    }
+
+    /// Output gathered by two reader threads.
+    final class Collected: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var out = Data()
+        private(set) var err = Data()
+        func set(out data: Data) { lock.lock(); out = data; lock.unlock() }
+        func set(err data: Data) { lock.lock(); err = data; lock.unlock() }
+    }
+
+    /// Runs a container from `config` with `crun-swift run BUNDLE`.
+    static func run(_ config: [String: Any], timeout: Double = 20) throws -> Result {
+        let bundle = try TempBundle(config: config)
+        return try crun(["run", bundle.path], timeout: timeout)
+    }
+
+    /// Runs a probe container with `change` applied to the base config; returns the report.
+    static func probe(_ change: (inout [String: Any]) -> Void = { _ in }) throws -> [String: Any] {
+        var config = baseConfig()
+        change(&config)
+        let r = try run(config)
+        guard r.status == 0, let report = r.probe else {
+            Issue.record("probe failed: status \(r.status), stderr: \(r.stderr)")
+            return [:]
+        }
+        return report
+    }
+
+    /// Runs `sh -c script` in a container built from the base config; returns the result.
+    static func shell(_ script: String, _ change: (inout [String: Any]) -> Void = { _ in }) throws -> Result {
+        var config = baseConfig(args: ["sh", "-c", script])
+        change(&config)
+        return try run(config)
+    }
+
+    /// The mount table of the test's own mount namespace (to prove nothing leaked).
+    static func hostMounts() -> [String] {
+        ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "")
+            .split(separator: "\n").map { line in
+                // Drop the mount ids, which change; keep mount point and source.
+                line.split(separator: " ").dropFirst(3).prefix(2).joined(separator: " ")
+            }
+    }
+
+    static func nsInode(_ kind: String, pid: String = "self") -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/\(kind)")) ?? "?"
+    }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    /// Edits a nested dictionary in place: config[path: "process"] { $0["cwd"] = "/tmp" }.
+    mutating func edit(_ key: String, _ body: (inout [String: Any]) -> Void) {
+        var inner = self[key] as? [String: Any] ?? [:]
+        body(&inner)
+        self[key] = inner
+    }
+
+    mutating func append(_ key: String, _ items: [Any]) {
+        self[key] = (self[key] as? [Any] ?? []) + items
+    }
+}
