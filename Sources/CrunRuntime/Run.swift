@@ -9,7 +9,7 @@ public enum ContainerRun {
     static let forwarded: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGALRM,
                                      SIGCONT, SIGWINCH, SIGTSTP, SIGTTIN, SIGTTOU, 0]
 
-    public static func run(bundle: Bundle, options: PlanOptions,
+    public static func run(bundle: Bundle, options: PlanOptions, pidFile: String? = nil,
                            warn: (String) -> Void) throws(RuntimeError) -> Int32 {
         let spec = try bundle.loadSpec()
         let plan = try ContainerPlanner().plan(spec, bundle: bundle.path, options: options)
@@ -17,6 +17,17 @@ public enum ContainerRun {
 
         forwarded.withUnsafeBufferPointer { cs_block_signals($0.baseAddress) }
         let launched = try Launcher.launch(plan)
+        if let pidFile {
+            do {
+                try PidFile.write(pidFile, pid: launched.pid)
+            } catch {
+                kill(launched.pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(launched.pid, &status, 0)
+                throw error
+            }
+        }
+        defer { if let pidFile { unlink(pidFile) } }
         let status = forwarded.withUnsafeBufferPointer {
             cs_supervise(launched.pid, launched.consoleMaster ?? -1, $0.baseAddress)
         }

@@ -1,0 +1,81 @@
+import CrunRuntime
+import Glibc
+
+/// `crun-swift run BUNDLE_DIR` or runc's `crun-swift run [--bundle DIR] ID`.
+enum RunCommand {
+    static let specs: [FlagSpec] = [
+        FlagSpec(["bundle", "b"], value: true, help: "bundle directory (default: the current directory)"),
+        FlagSpec(["no-pivot"], help: "use MS_MOVE and chroot instead of pivot_root"),
+        FlagSpec(["no-new-keyring"], help: "accepted; this build creates no session keyring"),
+        FlagSpec(["preserve-fds"], value: true, help: "pass N extra descriptors (3..3+N-1) to the container"),
+        FlagSpec(["detach", "d"], help: "not supported by run in this build"),
+        FlagSpec(["pid-file"], value: true, help: "write the container's init pid to this file"),
+        FlagSpec(["console-socket"], value: true, help: "not supported by run in this build"),
+        FlagSpec(["keep"], help: "accepted for compatibility"),
+    ]
+
+    static let usage = """
+        Usage: crun-swift run [--bundle DIR] [--no-pivot] [--preserve-fds N] [--pid-file F] ID
+               crun-swift run BUNDLE_DIR
+
+        Creates and runs a container in the foreground with its stdio attached; the exit status
+        is the container's (128+N when killed by signal N). Signals sent to crun-swift are
+        forwarded to the container's init.
+        """
+
+    /// Where the bundle is and what the container is called.
+    static func target(_ parsed: ParsedArguments) throws(CommandLineError) -> (bundle: String, id: String) {
+        guard parsed.positionals.count <= 1 else {
+            throw .bad("run: expected one container id or bundle directory, got \(parsed.positionals.count) arguments")
+        }
+        let positional = parsed.positionals.first
+        if let bundle = parsed.value("bundle") {
+            guard let id = positional else { throw .bad("run: missing container id") }
+            return (bundle, id)
+        }
+        if let dir = positional, access(dir + "/config.json", F_OK) == 0 {
+            let name = FileSystem.basename(FileSystem.absolute(dir, base: FileSystem.currentDirectory()))
+            return (dir, ContainerID.derived(from: name))
+        }
+        guard let id = positional else { throw .bad("run: missing container id (or a bundle directory holding config.json)") }
+        return (".", id)
+    }
+
+    static func main(_ parsed: ParsedArguments, globals: GlobalOptions) throws(CommandLineError) -> Int32 {
+        if parsed.has("detach") { throw .bad("run --detach: not supported by this build (create and start come with the lifecycle commands)") }
+        if parsed.value("console-socket") != nil { throw .bad("run --console-socket: not supported by this build") }
+        let (bundle, id) = try target(parsed)
+        guard ContainerID.isValid(id) else { throw .bad("run: invalid container id \"\(id)\" (letters, digits, _ + - .)") }
+        var options = PlanOptions()
+        options.noPivot = parsed.has("no-pivot")
+        if let n = parsed.value("preserve-fds") {
+            guard let v = Int(n), v >= 0 else { throw .bad("--preserve-fds: expected a number >= 0, got \"\(n)\"") }
+            options.preserveFds = v
+        }
+        do {
+            return try ContainerRun.run(bundle: Bundle(path: bundle), options: options, pidFile: parsed.value("pid-file"),
+                                        warn: Diagnostics.warning)
+        } catch {
+            Diagnostics.error(error.lines)
+            return 1
+        }
+    }
+}
+
+enum ContainerID {
+    /// runc's rule for container ids.
+    static func isValid(_ id: String) -> Bool {
+        !id.isEmpty && id != "." && id != ".." && id.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+                || c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
+        }
+    }
+
+    /// A unique id for `run DIR`: the directory's name (made valid) and this process's pid.
+    static func derived(from name: String) -> String {
+        let cleaned = String(name.map { c -> Character in
+            isValid(String(c)) ? c : "-"
+        })
+        return "\(cleaned.isEmpty ? "container" : cleaned)-\(getpid())"
+    }
+}

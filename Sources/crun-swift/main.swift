@@ -1,0 +1,4 @@
+import CrunCLI
+import Glibc
+
+exit(CrunSwiftMain.main(CommandLine.arguments))
