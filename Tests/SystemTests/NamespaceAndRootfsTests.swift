@@ -33,7 +33,7 @@ struct NamespaceTests {
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         holder.arguments = ["--net", "--uts", "sleep", "30"]
         try holder.run()
-        defer { holder.terminate(); holder.waitUntilExit() }
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
         var pid = "\(holder.processIdentifier)"
         // unshare execs sleep in place; wait until the namespaces differ from ours.
         for _ in 0..<200 where Harness.nsInode("net", pid: pid) == Harness.nsInode("net") { usleep(5000) }
