@@ -49,6 +49,25 @@ struct NamespaceTests {
         #expect(ns["net"] != Harness.nsInode("net"))
     }
 
+    @Test func pidNamespaceWithAPathIsJoined() throws {
+        // unshare --pid --fork: sleep is pid 1 of a new pid namespace; join it by path.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        holder.arguments = ["--pid", "--fork", "--kill-child", "sleep", "30"]
+        try holder.run()
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        let path = "/proc/\(holder.processIdentifier)/ns/pid_for_children"
+        for _ in 0..<200 where (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) == Harness.nsInode("pid") { usleep(5000) }
+        let target = try FileManager.default.destinationOfSymbolicLink(atPath: path)
+        let r = try Harness.probe { c in
+            c.edit("linux") { $0["namespaces"] = [["type": "mount"], ["type": "pid", "path": path]] }
+            c.removeValue(forKey: "hostname")
+        }
+        let ns = r["namespaces"] as? [String: String] ?? [:]
+        #expect(ns["pid"] == target)
+        #expect(r["pid"] as? Int ?? 1 > 1)  // sleep is pid 1 there
+    }
+
     @Test func userNamespaceWithMappings() throws {
         let r = try Harness.shell("cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; touch /tmp/x && stat -c %u /tmp/x") { c in
             c.edit("linux") {
