@@ -22,6 +22,9 @@ void cs_fd_path(char *buf, int fd);
 // Writes a whole string to a path (async-signal-safe). Returns 0 or -errno.
 int cs_write_all(const char *path, const char *data);
 
+// Sends `kind` to the runtime and waits for its release byte.
+void cs_pause(const struct cs_plan *plan, char kind);
+
 // Steps of the root filesystem setup (rootfs.c).
 void cs_setup_rootfs(const struct cs_plan *plan);
 void cs_finish_rootfs(const struct cs_plan *plan);

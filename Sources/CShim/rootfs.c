@@ -220,6 +220,7 @@ void cs_setup_rootfs(const struct cs_plan *p) {
   for (int i = 0; i < p->nmounts; i++) do_mount(p, root_fd, i);
   setup_devices(p, root_fd);
   close(root_fd);
+  if (p->hook_pause) cs_pause(p, CS_MSG_HOOKS);  // createRuntime/createContainer hooks run now
 
   if (p->no_pivot) {
     if (chdir(p->rootfs) < 0) cs_fail(p, CS_STEP_PIVOT_ROOT, errno, -1, "chdir");
@@ -257,12 +258,14 @@ void cs_setup_console(const struct cs_plan *p) {
     struct winsize ws = {.ws_row = p->console_height, .ws_col = p->console_width};
     ioctl(slave, TIOCSWINSZ, &ws);
   }
-  int console = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (console >= 0) close(console);
-  char slave_path[32];
-  cs_fd_path(slave_path, slave);
-  if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
-    cs_fail(p, CS_STEP_CONSOLE, errno, -1, "bind /dev/console");
+  if (!p->exec_mode) {
+    int console = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (console >= 0) close(console);
+    char slave_path[32];
+    cs_fd_path(slave_path, slave);
+    if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
+      cs_fail(p, CS_STEP_CONSOLE, errno, -1, "bind /dev/console");
+  }
 
   char kind = CS_MSG_CONSOLE;
   char control[CMSG_SPACE(sizeof(int))];

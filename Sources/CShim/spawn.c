@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,6 +63,10 @@ int cs_write_all(const char *path, const char *data) {
 
 int cs_write_file(const char *path, const char *data) { return cs_write_all(path, data); }
 
+// Where failures are reported: the channel to the runtime, then (after `create` returned)
+// the connection from `start`. The child has its own copy of this variable.
+static int report_fd = -1;
+
 void cs_fail(const struct cs_plan *plan, int step, int err, int index, const char *detail) {
   struct {
     char kind;
@@ -77,7 +82,7 @@ void cs_fail(const struct cs_plan *plan, int step, int err, int index, const cha
     if (n >= sizeof msg.e.detail) n = sizeof msg.e.detail - 1;
     memcpy(msg.e.detail, detail, n);
   }
-  CS_RETRY(send(plan->channel_fd, &msg, sizeof msg, MSG_NOSIGNAL));
+  CS_RETRY(send(report_fd >= 0 ? report_fd : plan->channel_fd, &msg, sizeof msg, MSG_NOSIGNAL));
   _exit(127);
 }
 
@@ -185,10 +190,10 @@ static void apply_identity(const struct cs_plan *p) {
 
 // execvpe over the container's PATH, without allocating.
 static void exec_process(const struct cs_plan *p) {
-  const char *file = p->argv[0];
+  const char *file = p->exec_path ? p->exec_path : p->argv[0];
   char *const *argv = (char *const *)p->argv;
   char *const *envp = (char *const *)p->envp;
-  if (strchr(file, '/')) {
+  if (p->exec_path || strchr(file, '/')) {
     execve(file, argv, envp);
     cs_fail(p, CS_STEP_EXEC, errno, -1, file);
   }
@@ -229,11 +234,39 @@ static void close_inherited_fds(const struct cs_plan *p) {
 
 // ---- the child ------------------------------------------------------------------------------
 
+void cs_pause(const struct cs_plan *p, char kind) {
+  if (CS_RETRY(send(p->channel_fd, &kind, 1, MSG_NOSIGNAL)) != 1) cs_fail(p, CS_STEP_SYNC, errno, -1, "notify");
+  char c;
+  ssize_t r = CS_RETRY(read(p->channel_fd, &c, 1));
+  if (r != 1) cs_fail(p, CS_STEP_SYNC, r < 0 ? errno : EPIPE, -1, "release");
+}
+
+// create: tell the runtime we are ready, then wait until `start` connects and releases us.
+static void wait_for_start(const struct cs_plan *p) {
+  // `create` exits now; the container must outlive it.
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  char kind = CS_MSG_READY;
+  if (CS_RETRY(send(p->channel_fd, &kind, 1, MSG_NOSIGNAL)) != 1) cs_fail(p, CS_STEP_SYNC, errno, -1, "ready");
+  close(p->channel_fd);
+  // Everything else inherited from `create` goes now, not at execve: a copy of its locked
+  // state directory would keep the lock held after create exits, and `start` would wait.
+  unsigned int first = 3u + (unsigned int)(p->preserve_fds > 0 ? p->preserve_fds : 0);
+  if ((unsigned int)p->start_fd > first) syscall(SYS_close_range, first, (unsigned int)p->start_fd - 1, 0);
+  syscall(SYS_close_range, (unsigned int)p->start_fd + 1, ~0U, 0);
+  int conn = (int)CS_RETRY(accept4(p->start_fd, NULL, NULL, SOCK_CLOEXEC));
+  if (conn < 0) _exit(127);
+  report_fd = conn;
+  close(p->start_fd);
+  char c;
+  if (CS_RETRY(read(conn, &c, 1)) != 1) _exit(127);  // `start` went away: do not run
+}
+
 __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   close(p->parent_channel_fd);
+  report_fd = p->channel_fd;
   // Die with the runtime while setting up; cleared right before execve.
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
@@ -243,10 +276,14 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
     if (r != 1) cs_fail(p, CS_STEP_SYNC, r < 0 ? errno : EPIPE, -1, NULL);
   }
   join_and_unshare(p);
-  cs_setup_rootfs(p);            // mounts, devices, pivot_root
+  if (!p->exec_mode) cs_setup_rootfs(p);  // mounts, devices, pivot_root
+  if (p->stdin_fd >= 0) {
+    if (dup2(p->stdin_fd, 0) < 0) cs_fail(p, CS_STEP_SETSID, errno, -1, "stdin");
+    close(p->stdin_fd);
+  }
   if (p->terminal) cs_setup_console(p);
   else if (setsid() < 0) cs_fail(p, CS_STEP_SETSID, errno, -1, NULL);
-  for (int i = 0; i < p->nsysctl; i++) {
+  for (int i = 0; !p->exec_mode && i < p->nsysctl; i++) {
     char path[512] = "/proc/sys/";
     size_t n = strlen(p->sysctl_keys[i]);
     if (n + 11 > sizeof path) cs_fail(p, CS_STEP_SYSCTL, ENAMETOOLONG, i, NULL);
@@ -255,7 +292,7 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
     int r = cs_write_all(path, p->sysctl_values[i]);
     if (r < 0) cs_fail(p, CS_STEP_SYSCTL, -r, i, NULL);
   }
-  cs_finish_rootfs(p);           // readonly paths, masked paths, read-only root
+  if (!p->exec_mode) cs_finish_rootfs(p);  // readonly paths, masked paths, read-only root
   apply_limits(p);
   if (chdir(p->cwd) < 0 && errno != EACCES && errno != EPERM) cs_fail(p, CS_STEP_CWD, errno, -1, NULL);
   apply_identity(p);
@@ -263,6 +300,7 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
   if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     cs_fail(p, CS_STEP_NO_NEW_PRIVS, errno, -1, NULL);
   close_inherited_fds(p);
+  if (p->start_fd >= 0) wait_for_start(p);
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   exec_process(p);
   __builtin_unreachable();
@@ -308,6 +346,7 @@ int cs_channel_receive(int channel_fd, struct cs_error *err, int *fd) {
   ssize_t n = CS_RETRY(recvmsg(channel_fd, &mh, MSG_CMSG_CLOEXEC));
   if (n < 0) return -1;
   if (n == 0) return 0;
+  if (msg.kind == CS_MSG_READY || msg.kind == CS_MSG_HOOKS) return msg.kind;
   if (msg.kind == CS_MSG_CONSOLE) {
     struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
     if (!c || c->cmsg_type != SCM_RIGHTS) { errno = EBADMSG; return -1; }
@@ -316,6 +355,38 @@ int cs_channel_receive(int channel_fd, struct cs_error *err, int *fd) {
   }
   if (err) *err = msg.e;
   return CS_MSG_ERROR;
+}
+
+int cs_send_fd(const char *socket_path, int fd, const char *name) {
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  if (strlen(socket_path) >= sizeof addr.sun_path) return -ENAMETOOLONG;
+  strcpy(addr.sun_path, socket_path);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return -errno;
+  if (CS_RETRY(connect(s, (struct sockaddr *)&addr, sizeof addr)) < 0) { int e = errno; close(s); return -e; }
+  char control[CMSG_SPACE(sizeof(int))];
+  memset(control, 0, sizeof control);
+  struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  int r = CS_RETRY(sendmsg(s, &mh, MSG_NOSIGNAL)) < 0 ? -errno : 0;
+  close(s);
+  return r;
+}
+
+int cs_pidfd_open(pid_t pid) {
+  long r = syscall(SYS_pidfd_open, pid, 0);
+  return r < 0 ? -errno : (int)r;
+}
+
+int cs_pidfd_send_signal(int pidfd, int sig) {
+  return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
 }
 
 int cs_wifexited(int status) { return WIFEXITED(status); }

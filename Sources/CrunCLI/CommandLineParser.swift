@@ -14,12 +14,23 @@ public struct FlagSpec: Sendable {
 }
 
 public struct ParsedArguments: Sendable {
-    public var values: [String: String] = [:]
+    /// Every value given for a flag, in order (`--env A --env B`).
+    public var values: [String: [String]] = [:]
     public var flags: Set<String> = []
     public var positionals: [String] = []
 
-    public func value(_ name: String) -> String? { values[name] }
+    /// The last value given for a flag.
+    public func value(_ name: String) -> String? { values[name]?.last }
+    public func all(_ name: String) -> [String] { values[name] ?? [] }
     public func has(_ name: String) -> Bool { flags.contains(name) }
+
+    /// `other`'s values and flags added to these.
+    public func merging(_ other: ParsedArguments) -> ParsedArguments {
+        var out = self
+        out.values.merge(other.values) { $0 + $1 }
+        out.flags.formUnion(other.flags)
+        return out
+    }
 }
 
 public enum CommandLineError: Error, Equatable, CustomStringConvertible {
@@ -72,10 +83,10 @@ public enum CommandLineParser {
             }
             if spec.takesValue {
                 if let inline {
-                    out.values[spec.name] = inline
+                    out.values[spec.name, default: []].append(inline)
                 } else {
                     guard i < args.endIndex else { throw .missingValue(arg) }
-                    out.values[spec.name] = args[i]
+                    out.values[spec.name, default: []].append(args[i])
                     i += 1
                 }
             } else {

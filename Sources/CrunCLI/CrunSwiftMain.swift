@@ -12,16 +12,19 @@ public enum CrunSwiftMain {
 
         Commands:
           run       create and run a container in the foreground
+          create    set up a container; its process waits for start
+          start     run the process of a created container
+          state     print a container's state (JSON)
+          kill      send a signal to a container ([--all] ID [SIGNAL])
+          delete    remove a container ([--force] ID)
+          list      list containers ([--format table|json] [-q])
+          ps        list a container's processes
+          exec      run a new process in a running container
+          pause, resume, update, events, spec, features
 
         Global flags:
         \(GlobalOptions.specs.map { "  --\($0.name)\($0.takesValue ? " VALUE" : "")  \($0.help)" }.joined(separator: "\n"))
-
-        Not in this build yet: create, start, state, kill, delete, list, ps, exec, pause, resume,
-        update, events, spec, features.
         """
-
-    static let lifecycleCommands: Set<String> = ["create", "start", "state", "kill", "delete", "list", "ps", "exec",
-                                                 "pause", "resume", "update", "events", "spec", "features", "checkpoint", "restore"]
 
     public static func main(_ argv: [String]) -> Int32 {
         do {
@@ -43,18 +46,30 @@ public enum CrunSwiftMain {
                 return parsed.has("help") ? 0 : 1
             }
             let globalsParsed = try CommandLineParser.parse(args[args.startIndex..<sub], specs: GlobalOptions.specs, command: "crun-swift")
+            let early = try GlobalOptions(globalsParsed)
+            Diagnostics.logPath = early.log
+            Diagnostics.jsonLog = early.logFormat == "json"
             let command = args[sub]
             let rest = args[(sub + 1)...]
             switch command {
             case "run":
                 let parsed = try CommandLineParser.parse(rest, specs: RunCommand.specs + GlobalOptions.specs, command: "run")
                 if parsed.has("help") { Diagnostics.print(RunCommand.usage + "\n"); return 0 }
-                var merged = globalsParsed
-                merged.values.merge(parsed.values) { $1 }
-                merged.flags.formUnion(parsed.flags)
-                return try RunCommand.main(parsed, globals: GlobalOptions(merged))
-            case let c where lifecycleCommands.contains(c):
-                throw .bad("\(c): not implemented in this build (only `run` is; the lifecycle commands come next)")
+                return try RunCommand.main(parsed, globals: GlobalOptions(globalsParsed.merging(parsed)))
+            case let c where LifecycleCommands.commands[c] != nil:
+                let cmd = LifecycleCommands.commands[c]!
+                let parsed = try CommandLineParser.parse(rest, specs: cmd.specs + GlobalOptions.specs, command: c,
+                                                         stopAtFirstPositional: cmd.stopAtPositional)
+                if parsed.has("help") { Diagnostics.print("Usage: crun-swift \(cmd.usage)\n"); return 0 }
+                let globals = try GlobalOptions(globalsParsed.merging(parsed))
+                Diagnostics.logPath = globals.log
+                Diagnostics.jsonLog = globals.logFormat == "json"
+                do {
+                    return try cmd.run(parsed, globals)
+                } catch {
+                    Diagnostics.error(error.lines)
+                    return 1
+                }
             default:
                 throw .bad("unknown command \"\(command)\" (see crun-swift --help)")
             }

@@ -1,17 +1,63 @@
 import Glibc
 
-/// Messages for the user: one line each on stderr, prefixed with the program name.
+/// Messages for the user: one line each on stderr, prefixed with the program name, and, with
+/// --log, also appended to that file (as runc's JSON lines with --log-format json: containerd
+/// shows the last error from there).
 enum Diagnostics {
+    nonisolated(unsafe) static var logPath: String?
+    nonisolated(unsafe) static var jsonLog = false
+
     static func error(_ lines: [String]) {
-        for line in lines { write(2, "crun-swift: \(line)\n") }
+        for line in lines {
+            write(2, "crun-swift: \(line)\n")
+            log("error", line)
+        }
     }
 
     static func warning(_ line: String) {
         write(2, "crun-swift: warning: \(line)\n")
+        log("warning", line)
     }
 
     static func print(_ text: String) {
         write(1, text)
+    }
+
+    static func log(_ level: String, _ message: String) {
+        guard let logPath else { return }
+        let fd = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let time = timestamp()
+        if jsonLog {
+            write(fd, "{\"level\":\"\(level)\",\"msg\":\(quoted(message)),\"time\":\"\(time)\"}\n")
+        } else {
+            write(fd, "time=\"\(time)\" level=\(level) msg=\(quoted(message))\n")
+        }
+    }
+
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    static func timestamp() -> String {
+        var t = time(nil)
+        var tm = Glibc.tm()
+        gmtime_r(&t, &tm)
+        var buf = [CChar](repeating: 0, count: 32)
+        strftime(&buf, buf.count, "%Y-%m-%dT%H:%M:%SZ", &tm)
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func write(_ fd: Int32, _ s: String) {

@@ -34,11 +34,16 @@ extension ContainerPlan {
     /// Flattens the plan for the C executor. `channel`/`parentChannel` are the socket pair
     /// ends; `joinFds` are open namespace descriptors in `joins` order.
     func cPlan(arena: CPlanArena, channel: Int32, parentChannel: Int32, joinFds: [Int32], pidNamespaceFd: Int32,
-               capLast: Int) -> cs_plan {
+               capLast: Int, startFd: Int32, stdinFd: Int32) -> cs_plan {
         var p = cs_plan()
         p.channel_fd = channel
         p.parent_channel_fd = parentChannel
         p.wait_for_release = newUserNamespace ? 1 : 0
+        p.exec_mode = execMode ? 1 : 0
+        p.start_fd = startFd
+        p.hook_pause = hookPause ? 1 : 0
+        p.stdin_fd = stdinFd
+        p.exec_path = arena.string(executablePath)
         p.clone_flags = cloneFlags
         p.unshare_flags = unshareFlags
         p.joins = UnsafePointer(arena.array(zip(joins, joinFds).map { join, fd in

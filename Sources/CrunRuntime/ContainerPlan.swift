@@ -60,6 +60,13 @@ public struct ContainerPlan: Sendable {
         }
     }
 
+    /// Join a running container instead of building one (exec, hooks in its namespaces).
+    public var execMode = false
+    /// Stop before pivot_root so that createRuntime/createContainer hooks can run.
+    public var hookPause = false
+    /// The executable to run when it is not argv[0] looked up on PATH (hooks).
+    public var executablePath: String?
+
     // Namespaces
     public var cloneFlags: UInt64 = 0
     public var unshareFlags: UInt64 = 0

@@ -101,7 +101,14 @@ public struct ContainerPlanner {
         plan.readonlyPaths = linux.readonlyPaths ?? []
         plan.sysctl = (linux.sysctl ?? [:]).sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
 
-        // Process.
+        planProcess(process, into: &plan)
+        if let p = linux.personality { plan.personality = p.domain == "LINUX32" ? CS_PER_LINUX32 : CS_PER_LINUX }
+        plan.warnings += unappliedSettings(spec)
+        return plan
+    }
+
+    /// The process half of a plan; also what `exec` uses.
+    public func planProcess(_ process: Process, into plan: inout ContainerPlan) {
         plan.args = process.args ?? []
         plan.env = process.env ?? []
         plan.pathForLookup = plan.env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
@@ -110,20 +117,51 @@ public struct ContainerPlanner {
         plan.gid = process.user.gid
         plan.additionalGids = process.user.additionalGids ?? []
         if let umask = process.user.umask { plan.umask = Int32(umask) }
-        if let caps = process.capabilities { plan.capabilities = capabilitySets(caps) }
+        plan.capabilities = process.capabilities.map(capabilitySets)
         plan.rlimits = (process.rlimits ?? []).map { rl in
             ContainerPlan.Limit(resource: Int32(SpecValidator.rlimitNames.firstIndex(of: rl.type)!), soft: rl.soft, hard: rl.hard)
         }
         plan.noNewPrivileges = process.noNewPrivileges ?? false
         plan.oomScoreAdj = process.oomScoreAdj
-        if let p = linux.personality { plan.personality = p.domain == "LINUX32" ? CS_PER_LINUX32 : CS_PER_LINUX }
         plan.terminal = process.terminal ?? false
         if let size = process.consoleSize {
             plan.consoleWidth = UInt16(clamping: size.width)
             plan.consoleHeight = UInt16(clamping: size.height)
         }
-        plan.warnings += unappliedSettings(spec)
+    }
+
+    /// A plan that runs `process` inside the namespaces of a running container's init: every
+    /// namespace the config lists is joined through /proc/<pid>/ns. No rootfs setup: joining
+    /// the mount namespace puts the process at the container's root.
+    public func planExec(_ process: Process, config: Spec, initPid: Int32, options: PlanOptions) throws(RuntimeError) -> ContainerPlan {
+        var issues = SpecValidator(isKnownCapability: { capabilityNumber($0) != nil })
+            .validate(Spec(ociVersion: "1.0.0", process: process, root: Root(path: "/"), linux: Linux.withMount))
+            .filter { $0.path.hasPrefix("process") }
+        if process.args?.isEmpty ?? true, !issues.contains(where: { $0.path == "process.args" }) {
+            issues.append(ValidationIssue("process.args", "must not be empty"))
+        }
+        if !issues.isEmpty { throw .invalid(issues) }
+        var plan = ContainerPlan()
+        plan.execMode = true
+        plan.preserveFds = options.preserveFds
+        for (i, ns) in (config.linux?.namespaces ?? []).enumerated() {
+            guard let kind = NamespaceKind(rawValue: ns.type) else { continue }
+            let path = "/proc/\(initPid)/ns/\(ContainerPlanner.procName(kind))"
+            if kind == .pid { plan.pidNamespacePath = path } else { plan.joins.append(.init(kind: kind, path: path, configIndex: i)) }
+        }
+        plan.joins.sort { rank($0.kind) < rank($1.kind) }
+        plan.becomeRoot = plan.joins.contains { $0.kind == .user }
+        planProcess(process, into: &plan)
         return plan
+    }
+
+    /// The name of a namespace under /proc/<pid>/ns.
+    public static func procName(_ kind: NamespaceKind) -> String {
+        switch kind {
+        case .network: return "net"
+        case .mount: return "mnt"
+        default: return kind.rawValue
+        }
     }
 
     private func planNamespaces(_ linux: Linux, into plan: inout ContainerPlan) {

@@ -24,6 +24,31 @@ public enum FileSystem {
         if r < 0 { throw .system(step: step, subject: path, errno: -r) }
     }
 
+    /// Replaces a file atomically: a temp file beside it, fsync-free rename over it.
+    public static func replaceFile(_ path: String, contents: String, mode: mode_t = 0o644) throws(RuntimeError) {
+        let tmp = path + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        if fd < 0 { throw .system(step: "create", subject: tmp, errno: errno) }
+        var text = contents
+        let ok = text.withUTF8 { buf -> Bool in
+            var off = 0
+            while off < buf.count {
+                let n = write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                off += n
+            }
+            return true
+        }
+        let e = errno
+        close(fd)
+        if !ok { unlink(tmp); throw .system(step: "write", subject: tmp, errno: e) }
+        if rename(tmp, path) < 0 {
+            let e = errno
+            unlink(tmp)
+            throw .system(step: "rename into place", subject: path, errno: e)
+        }
+    }
+
     /// The canonical absolute path, following symlinks.
     public static func realPath(_ path: String) throws(RuntimeError) -> String {
         guard let p = realpath(path, nil) else { throw .system(step: "resolve", subject: path, errno: errno) }

@@ -12,7 +12,20 @@ public struct LaunchedContainer: Sendable {
 /// until it has exec'd or reported a failure. On failure the init is reaped and nothing is
 /// left: every mount it made lived in its own mount namespace.
 public enum Launcher {
-    public static func launch(_ plan: ContainerPlan, runtimeIsRoot: Bool = getuid() == 0) throws(RuntimeError) -> LaunchedContainer {
+    /// What a launch waits for besides the plan itself.
+    public struct Options {
+        /// create: the listening socket the init waits on for `start`; launch returns once the
+        /// init is set up and waiting, instead of after execve.
+        public var startSocket: Int32 = -1
+        /// Becomes the process's stdin (hooks read the state there).
+        public var stdin: Int32 = -1
+        /// Runs when the init stops before pivot_root (plan.hookPause), with its pid.
+        public var atHookPoint: ((pid_t) throws(RuntimeError) -> Void)?
+        public init() {}
+    }
+
+    public static func launch(_ plan: ContainerPlan, options: Options = Options(),
+                              runtimeIsRoot: Bool = getuid() == 0) throws(RuntimeError) -> LaunchedContainer {
         var pair: [Int32] = [-1, -1]
         if socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) < 0 {
             throw .system(step: "socketpair", subject: nil, errno: errno)
@@ -45,7 +58,8 @@ public enum Launcher {
 
         let arena = CPlanArena()
         var cplan = plan.cPlan(arena: arena, channel: childEnd, parentChannel: parentEnd,
-                               joinFds: joinFds, pidNamespaceFd: pidFd, capLast: Int(cs_cap_last_cap()))
+                               joinFds: joinFds, pidNamespaceFd: pidFd, capLast: Int(cs_cap_last_cap()),
+                               startFd: options.startSocket, stdinFd: options.stdin)
         let pid = cs_spawn(&cplan)
         let spawnErrno = errno
         close(childEnd)
@@ -81,7 +95,21 @@ public enum Launcher {
             let kind = cs_channel_receive(parentEnd, &report, &fd)
             if kind == 0 { break }  // EOF: the init exec'd
             if kind < 0 { throw abort(.system(step: "read from the container init", subject: nil, errno: errno)) }
-            if kind == Int32(UInt8(ascii: "C")) {
+            if kind == CS_MSG_READY_VALUE { break }  // create: set up and waiting for start
+            if kind == CS_MSG_HOOKS_VALUE {
+                do {
+                    try options.atHookPoint?(pid)
+                } catch {
+                    if let console { close(console) }
+                    throw abort(error)
+                }
+                var byte: UInt8 = 1
+                if send(parentEnd, &byte, 1, Int32(MSG_NOSIGNAL)) != 1 {
+                    throw abort(.system(step: "release the container init after hooks", subject: nil, errno: errno))
+                }
+                continue
+            }
+            if kind == CS_MSG_CONSOLE_VALUE {
                 console = fd
                 continue
             }
@@ -93,3 +121,7 @@ public enum Launcher {
         return LaunchedContainer(pid: pid, consoleMaster: console)
     }
 }
+
+let CS_MSG_READY_VALUE = Int32(UInt8(ascii: "R"))
+let CS_MSG_HOOKS_VALUE = Int32(UInt8(ascii: "H"))
+let CS_MSG_CONSOLE_VALUE = Int32(UInt8(ascii: "C"))

@@ -59,6 +59,14 @@ public struct MountOptions: Equatable, Sendable {
     /// Options that are recognised (anything else is passed to the filesystem as data).
     public static func isKnown(_ option: String) -> Bool { table[option] != nil }
 
+    /// Every option this build applies, for `features`.
+    public static var applied: [String] {
+        table.compactMap { key, effect in
+            if case .ignore = effect { return nil }
+            return key
+        }.sorted()
+    }
+
     public init() {}
 
     public init(_ options: [String]) {

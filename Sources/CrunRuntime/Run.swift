@@ -28,6 +28,12 @@ public enum ContainerRun {
             }
         }
         defer { if let pidFile { unlink(pidFile) } }
+        return try supervise(launched)
+    }
+
+    /// Waits in the foreground: forwards signals, relays the terminal, and turns the wait
+    /// status into an exit code (128+N for signal N).
+    static func supervise(_ launched: LaunchedContainer) throws(RuntimeError) -> Int32 {
         let status = forwarded.withUnsafeBufferPointer {
             cs_supervise(launched.pid, launched.consoleMaster ?? -1, $0.baseAddress)
         }

@@ -18,6 +18,13 @@ public struct Linux: Codable, Sendable {
     public var memoryPolicy: MemoryPolicy?
 
     public init() {}
+
+    /// A Linux section with only a mount namespace (for validating a process on its own).
+    public static var withMount: Linux {
+        var l = Linux()
+        l.namespaces = [Namespace(type: "mount")]
+        return l
+    }
 }
 
 /// `type` stays a string so that an unknown type is a validation error with its path, not a
@@ -25,6 +32,11 @@ public struct Linux: Codable, Sendable {
 public struct Namespace: Codable, Sendable {
     public var type: String
     public var path: String?
+
+    public init(type: String, path: String? = nil) {
+        self.type = type
+        self.path = path
+    }
 }
 
 public struct TimeOffset: Codable, Sendable {

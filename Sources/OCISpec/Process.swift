@@ -15,6 +15,13 @@ public struct Process: Codable, Sendable {
     public var ioPriority: IOPriority?
     public var scheduler: Scheduler?
     public var execCPUAffinity: CPUAffinity?
+
+    public init(user: User, args: [String], env: [String], cwd: String) {
+        self.user = user
+        self.args = args
+        self.env = env
+        self.cwd = cwd
+    }
 }
 
 public struct ConsoleSize: Codable, Sendable {
@@ -28,6 +35,11 @@ public struct User: Codable, Sendable {
     public var umask: UInt32?
     public var additionalGids: [UInt32]?
     public var username: String?
+
+    public init(uid: UInt32, gid: UInt32) {
+        self.uid = uid
+        self.gid = gid
+    }
 }
 
 public struct Capabilities: Codable, Sendable {
@@ -36,6 +48,8 @@ public struct Capabilities: Codable, Sendable {
     public var inheritable: [String]?
     public var permitted: [String]?
     public var ambient: [String]?
+
+    public init() {}
 }
 
 public struct Rlimit: Codable, Sendable {

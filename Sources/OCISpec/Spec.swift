@@ -9,11 +9,23 @@ public struct Spec: Codable, Sendable {
     public var hooks: Hooks?
     public var annotations: [String: String]?
     public var linux: Linux?
+
+    public init(ociVersion: String, process: Process? = nil, root: Root? = nil, linux: Linux? = nil) {
+        self.ociVersion = ociVersion
+        self.process = process
+        self.root = root
+        self.linux = linux
+    }
 }
 
 public struct Root: Codable, Sendable {
     public var path: String
     public var readonly: Bool?
+
+    public init(path: String, readonly: Bool? = nil) {
+        self.path = path
+        self.readonly = readonly
+    }
 }
 
 public struct Mount: Codable, Sendable {

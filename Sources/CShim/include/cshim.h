@@ -125,6 +125,8 @@ struct cs_error {
 // Message kinds on the channel (first byte of each datagram).
 #define CS_MSG_ERROR 'E'
 #define CS_MSG_CONSOLE 'C'
+#define CS_MSG_READY 'R'   // create: set up, waiting for `start` on the start socket
+#define CS_MSG_HOOKS 'H'   // mounts done, before pivot_root: run createRuntime hooks, then release
 
 // What to create at a mount destination that does not exist yet.
 enum cs_dest_kind { CS_DEST_DIR = 0, CS_DEST_FILE = 1 };
@@ -167,6 +169,10 @@ struct cs_plan {
   int channel_fd;
   int parent_channel_fd;
   int wait_for_release;     // read one byte before setting up (the parent writes id maps)
+  int exec_mode;            // join an existing container: no rootfs, hostname or sysctl setup
+  int start_fd;             // create: listening socket; wait for `start` before execve (-1: none)
+  int hook_pause;           // report CS_MSG_HOOKS before pivot_root and wait for a release byte
+  int stdin_fd;             // becomes fd 0 (hooks get the state on stdin), or -1
 
   // Namespaces.
   uint64_t clone_flags;     // namespaces created by clone
@@ -204,6 +210,7 @@ struct cs_plan {
   const char *const *argv;  // NULL terminated
   const char *const *envp;  // NULL terminated
   const char *path_env;     // PATH used to find argv[0]
+  const char *exec_path;    // run this file instead of looking argv[0] up (hooks), or NULL
   const char *cwd;
   uint32_t uid, gid;
   const uint32_t *groups;
@@ -242,6 +249,15 @@ int cs_supervise(pid_t pid, int master_fd, const int *forward);
 
 // Blocks the forwarded signals in the calling thread (before cs_spawn) so none is lost.
 void cs_block_signals(const int *forward);
+
+// Sends `fd` over the unix socket at `socket_path` (SCM_RIGHTS, runc's console-socket
+// protocol, with `name` as the payload). Returns 0 or -errno.
+int cs_send_fd(const char *socket_path, int fd, const char *name);
+
+// pidfd_open / pidfd_send_signal: signal a process by a descriptor that cannot be confused
+// with a later process that reuses its pid. Return the fd / 0, or -errno.
+int cs_pidfd_open(pid_t pid);
+int cs_pidfd_send_signal(int pidfd, int sig);
 
 // Capability helpers (libcap).
 int cs_cap_from_name(const char *name);   // -1 when unknown

@@ -1,0 +1,129 @@
+import CShim
+import Glibc
+import JSONCore
+import OCISpec
+
+/// `create`: everything is set up and the init waits, blocked, until `start`.
+public enum ContainerCreate {
+    public struct Request {
+        public var id: String
+        public var bundle: Bundle
+        public var pidFile: String?
+        public var consoleSocket: String?
+        public var options = PlanOptions()
+        public init(id: String, bundle: Bundle) {
+            self.id = id
+            self.bundle = bundle
+        }
+    }
+
+    public static func create(_ request: Request, store: StateStore, warn: (String) -> Void) throws(RuntimeError) {
+        let spec = try request.bundle.loadSpec()
+        var plan = try ContainerPlanner().plan(spec, bundle: request.bundle.path, options: request.options)
+        for w in plan.warnings where !w.hasPrefix("hooks:") { warn(w) }
+        if plan.terminal && request.consoleSocket == nil {
+            throw .usage("process.terminal is true: create needs --console-socket to hand the terminal to")
+        }
+        let needsHookPause = !HookRunner.hooks(.prestart, in: spec).isEmpty
+            || !HookRunner.hooks(.createRuntime, in: spec).isEmpty || !HookRunner.hooks(.createContainer, in: spec).isEmpty
+        plan.hookPause = needsHookPause
+
+        let handle = try store.create(request.id)
+        var committed = false
+        defer { if !committed { try? store.remove(handle) } }
+
+        // Kept for exec (namespaces, process defaults) and for the poststop hooks of delete.
+        let configBytes = try FileSystem.readFile(request.bundle.configPath)
+        try FileSystem.replaceFile(handle.path + "/config.json", contents: String(decoding: configBytes, as: UTF8.self), mode: 0o600)
+        let listener = try StartSocket.listen(in: handle)
+        defer { close(listener) }
+
+        let created = rfc3339Now()
+        var state = ContainerState(id: request.id, pid: 0, status: .creating, bundle: request.bundle.path,
+                                   rootfs: plan.rootfs, created: created, annotations: spec.annotations, initStartTime: 0)
+        var options = Launcher.Options()
+        options.startSocket = listener
+        options.atHookPoint = { (pid: pid_t) throws(RuntimeError) in
+            var hookState = state
+            hookState.pid = pid
+            let json = hookState.specJSON(status: .creating)
+            try HookRunner.run(.prestart, spec: spec, state: json, bundle: request.bundle.path)
+            try HookRunner.run(.createRuntime, spec: spec, state: json, bundle: request.bundle.path)
+            try HookRunner.run(.createContainer, spec: spec, state: json, bundle: request.bundle.path, containerPid: pid)
+        }
+        let launched = try Launcher.launch(plan, options: options)
+        func abort(_ error: RuntimeError) -> RuntimeError {
+            kill(launched.pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(launched.pid, &status, 0)
+            if let m = launched.consoleMaster { close(m) }
+            return error
+        }
+        guard let stat = ProcStat(pid: launched.pid) else {
+            throw abort(.container("the container init \(launched.pid) exited during create"))
+        }
+        state.pid = launched.pid
+        state.initStartTime = stat.startTime
+        state.status = .created
+        do {
+            try store.write(state, in: handle)
+            if let master = launched.consoleMaster, let socket = request.consoleSocket {
+                try ConsoleSocket.send(master: master, to: socket)
+                close(master)
+            }
+            if let pidFile = request.pidFile { try PidFile.write(pidFile, pid: launched.pid) }
+        } catch {
+            throw abort(error)
+        }
+        committed = true
+    }
+}
+
+/// The socket the created init waits on; `start` connects to release it.
+enum StartSocket {
+    static func listen(in handle: StateStore.Handle) throws(RuntimeError) -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        if fd < 0 { throw .system(step: "socket", subject: nil, errno: errno) }
+        let path = handle.shortPath + "/start.sock"
+        if withAddress(path, { bind(fd, $0, $1) }) < 0 || Glibc.listen(fd, 1) < 0 {
+            let e = errno
+            close(fd)
+            throw .system(step: "listen on", subject: handle.path + "/start.sock", errno: e)
+        }
+        return fd
+    }
+
+    static func connect(in handle: StateStore.Handle) -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return -1 }
+        if withAddress(handle.shortPath + "/start.sock", { Glibc.connect(fd, $0, $1) }) < 0 {
+            let e = errno
+            close(fd)
+            errno = e
+            return -1
+        }
+        return fd
+    }
+
+    static func withAddress(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { errno = ENAMETOOLONG; return -1 }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+    }
+}
+
+/// runc's console-socket protocol: the pty master goes to the socket by SCM_RIGHTS.
+enum ConsoleSocket {
+    static func send(master: Int32, to path: String) throws(RuntimeError) {
+        let r = cs_send_fd(path, master, "/dev/ptmx")
+        if r < 0 { throw .system(step: "--console-socket: send the terminal to", subject: path, errno: -r) }
+    }
+}

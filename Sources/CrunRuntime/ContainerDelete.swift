@@ -1,0 +1,38 @@
+import Glibc
+
+/// `delete [--force] ID`: removes everything the container owned, also after a crash of the
+/// runtime in the middle of create (a directory without state is removed with --force).
+public enum ContainerDelete {
+    public static func delete(_ id: String, force: Bool, store: StateStore, warn: (String) -> Void) throws(RuntimeError) {
+        let handle = try store.open(id)
+        let state: ContainerState
+        do {
+            state = try store.read(id)
+        } catch {
+            guard force else { throw error }
+            warn("\(error.description); removing it")
+            try store.remove(handle)
+            return
+        }
+        let status = state.liveStatus
+        if status == .running && !force {
+            throw .container("cannot delete container \"\(id)\" that is not stopped: running (use --force)")
+        }
+        if status != .stopped {
+            try ContainerKill.signalContainer(state, signal: SIGKILL, all: true)
+            let deadline = monotonicSeconds() + 10
+            while state.initAlive {
+                if monotonicSeconds() > deadline { throw .container("container \"\(id)\": init \(state.pid) did not die after SIGKILL") }
+                usleep(1000)
+            }
+        }
+        if let spec = try? ContainerStart.storedConfig(handle) {
+            do {
+                try HookRunner.run(.poststop, spec: spec, state: state.specJSON(status: .stopped), bundle: state.bundle)
+            } catch {
+                warn(error.description)
+            }
+        }
+        try store.remove(handle)
+    }
+}

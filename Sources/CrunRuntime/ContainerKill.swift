@@ -1,0 +1,47 @@
+import CShim
+import Glibc
+
+/// `kill [--all] ID [SIGNAL]`.
+public enum ContainerKill {
+    static let names: [(String, Int32)] = [
+        ("HUP", SIGHUP), ("INT", SIGINT), ("QUIT", SIGQUIT), ("ILL", SIGILL), ("TRAP", SIGTRAP), ("ABRT", SIGABRT),
+        ("IOT", SIGIOT), ("BUS", SIGBUS), ("FPE", SIGFPE), ("KILL", SIGKILL), ("USR1", SIGUSR1), ("SEGV", SIGSEGV),
+        ("USR2", SIGUSR2), ("PIPE", SIGPIPE), ("ALRM", SIGALRM), ("TERM", SIGTERM), ("STKFLT", SIGSTKFLT),
+        ("CHLD", SIGCHLD), ("CONT", SIGCONT), ("STOP", SIGSTOP), ("TSTP", SIGTSTP), ("TTIN", SIGTTIN),
+        ("TTOU", SIGTTOU), ("URG", SIGURG), ("XCPU", SIGXCPU), ("XFSZ", SIGXFSZ), ("VTALRM", SIGVTALRM),
+        ("PROF", SIGPROF), ("WINCH", SIGWINCH), ("IO", SIGIO), ("POLL", SIGPOLL), ("PWR", SIGPWR), ("SYS", SIGSYS),
+    ]
+
+    /// "KILL", "SIGKILL", "sigkill", "9" -> 9.
+    public static func parseSignal(_ text: String) -> Int32? {
+        if let n = Int32(text) { return n > 0 && n < 65 ? n : nil }
+        var name = text.uppercased()
+        if name.hasPrefix("SIG") { name.removeFirst(3) }
+        return names.first { $0.0 == name }?.1
+    }
+
+    public static func kill(_ id: String, signal: Int32, all: Bool, store: StateStore) throws(RuntimeError) {
+        let state = try store.read(id)
+        guard state.initAlive else { throw .container("container \"\(id)\" is not running") }
+        try signalContainer(state, signal: signal, all: all)
+    }
+
+    /// Signals the init through a pidfd (checked against its start time, so a reused pid is
+    /// never hit); with `all`, every process of its pid namespace.
+    static func signalContainer(_ state: ContainerState, signal: Int32, all: Bool) throws(RuntimeError) {
+        let pidfd = cs_pidfd_open(state.pid)
+        if pidfd < 0 {
+            if -pidfd == ESRCH { return }
+            throw .system(step: "pidfd_open", subject: "\(state.pid)", errno: -pidfd)
+        }
+        defer { close(pidfd) }
+        guard state.initAlive else { return }  // the pid now names another process
+        if all {
+            for pid in ProcStat.processesInPidNamespace(of: state.pid) where pid != state.pid {
+                _ = Glibc.kill(pid, signal)
+            }
+        }
+        let r = cs_pidfd_send_signal(pidfd, signal)
+        if r < 0 && -r != ESRCH { throw .system(step: "send signal \(signal) to", subject: "\(state.pid)", errno: -r) }
+    }
+}

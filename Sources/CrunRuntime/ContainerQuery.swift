@@ -1,0 +1,46 @@
+import Glibc
+import JSONCore
+
+/// `list`, `ps` and `events`: read-only views of containers.
+public enum ContainerQuery {
+    public static func list(store: StateStore) -> [ContainerState] {
+        store.ids().compactMap { try? store.read($0) }
+    }
+
+    public static func listTable(_ states: [ContainerState]) -> String {
+        var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
+        for s in states {
+            let status = s.liveStatus
+            rows.append([s.id, status == .stopped ? "0" : "\(s.pid)", status.rawValue, s.bundle, s.created, s.owner.isEmpty ? "root" : s.owner])
+        }
+        return table(rows)
+    }
+
+    public static func listJSON(_ states: [ContainerState]) -> String {
+        JSONValue.array(states.map { $0.specJSON() }).serialized() + "\n"
+    }
+
+    /// The processes of a container: its init's pid namespace (or the init alone).
+    public static func pids(_ id: String, store: StateStore) throws(RuntimeError) -> [Int32] {
+        let state = try store.read(id)
+        guard state.initAlive else { return [] }
+        return ProcStat.processesInPidNamespace(of: state.pid)
+    }
+
+    /// One stats event with what this build can measure without a cgroup.
+    public static func statsEvent(_ id: String, store: StateStore) throws(RuntimeError) -> JSONValue {
+        let pids = try pids(id, store: store)
+        return .object([
+            ("type", .string("stats")), ("id", .string(id)),
+            ("data", .object([("pids", .object([("current", .number("\(pids.count)"))]))])),
+        ])
+    }
+
+    static func table(_ rows: [[String]]) -> String {
+        var widths = [Int](repeating: 0, count: rows.first?.count ?? 0)
+        for row in rows { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
+        return rows.map { row in
+            row.enumerated().map { i, c in i == row.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count + 4) }.joined()
+        }.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,45 @@
+import CShim
+import Glibc
+import OCISpec
+
+/// `start`: runs the startContainer hooks in the container, releases the init, and returns
+/// once it has exec'd the process (or reports why it could not).
+public enum ContainerStart {
+    public static func start(_ id: String, store: StateStore, warn: (String) -> Void) throws(RuntimeError) {
+        let handle = try store.open(id)
+        var state = try store.read(id)
+        let status = state.liveStatus
+        guard status == .created else {
+            throw .container("container \"\(id)\" cannot be started: it is \(status.rawValue), not created")
+        }
+        let spec = try storedConfig(handle)
+        let conn = StartSocket.connect(in: handle)
+        if conn < 0 { throw .container("container \"\(id)\": cannot reach its init (\(errnoString(errno))); it may have died") }
+        defer { close(conn) }
+        try HookRunner.run(.startContainer, spec: spec, state: state.specJSON(), bundle: state.bundle, containerPid: state.pid)
+
+        var byte: UInt8 = 1
+        if Glibc.send(conn, &byte, 1, Int32(MSG_NOSIGNAL)) != 1 {
+            throw .system(step: "release the container init", subject: nil, errno: errno)
+        }
+        // EOF: the init exec'd (its end was close-on-exec). Anything else is its failure report.
+        var report = cs_error()
+        var fd: Int32 = -1
+        let kind = cs_channel_receive(conn, &report, &fd)
+        if kind == Int32(UInt8(ascii: "E")) {
+            throw .container(ChildFailure(error: report, plan: ContainerPlan()).message)
+        }
+        state.status = .running
+        try store.write(state, in: handle)
+        unlink(handle.path + "/start.sock")
+        do {
+            try HookRunner.run(.poststart, spec: spec, state: state.specJSON(), bundle: state.bundle)
+        } catch {
+            warn(error.description)
+        }
+    }
+
+    static func storedConfig(_ handle: StateStore.Handle) throws(RuntimeError) -> Spec {
+        try Bundle.decodeSpec(try FileSystem.readFile(handle.path + "/config.json"), name: handle.path + "/config.json")
+    }
+}

@@ -1,0 +1,101 @@
+import CShim
+import Glibc
+import JSONCore
+import OCISpec
+
+/// Runs OCI hooks: each gets the container state on stdin, its own args and env, and is killed
+/// when it outlives its timeout. Hooks of the container namespace join the init's namespaces
+/// through the same C path `exec` uses.
+public enum HookRunner {
+    public enum Kind: String, Sendable {
+        case prestart, createRuntime, createContainer, startContainer, poststart, poststop
+    }
+
+    public static func hooks(_ kind: Kind, in spec: Spec) -> [Hook] {
+        let h = spec.hooks
+        switch kind {
+        case .prestart: return h?.prestart ?? []
+        case .createRuntime: return h?.createRuntime ?? []
+        case .createContainer: return h?.createContainer ?? []
+        case .startContainer: return h?.startContainer ?? []
+        case .poststart: return h?.poststart ?? []
+        case .poststop: return h?.poststop ?? []
+        }
+    }
+
+    /// Runs every hook of `kind` in order; the first failure stops and is thrown.
+    /// `containerPid` set: run inside that process's namespaces (createContainer, startContainer).
+    public static func run(_ kind: Kind, spec: Spec, state: JSONValue, bundle: String,
+                           containerPid: Int32? = nil) throws(RuntimeError) {
+        for (i, hook) in hooks(kind, in: spec).enumerated() {
+            let field = "hooks.\(kind.rawValue)[\(i)]"
+            do {
+                try runOne(hook, spec: spec, state: state, cwd: containerPid == nil ? bundle : "/", containerPid: containerPid)
+            } catch {
+                throw .container("\(field) `\(hook.path)`: \(error.lines.joined(separator: "; "))")
+            }
+        }
+    }
+
+    static func runOne(_ hook: Hook, spec: Spec, state: JSONValue, cwd: String, containerPid: Int32?) throws(RuntimeError) {
+        var process = Process(user: User(uid: 0, gid: 0), args: hook.args ?? [hook.path], env: hook.env ?? [], cwd: cwd)
+        if process.args?.isEmpty ?? true { process.args = [hook.path] }
+        var plan: ContainerPlan
+        if let pid = containerPid {
+            plan = try ContainerPlanner().planExec(process, config: spec, initPid: pid, options: PlanOptions())
+        } else {
+            plan = ContainerPlan()
+            plan.execMode = true
+            ContainerPlanner().planProcess(process, into: &plan)
+        }
+        plan.executablePath = hook.path
+
+        // The state goes through a pipe; it is small enough to fit before the hook reads it.
+        var fds: [Int32] = [-1, -1]
+        if pipe(&fds) < 0 { throw .system(step: "pipe", subject: nil, errno: errno) }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var text = state.serialized()
+        text.withUTF8 { buf in _ = write(fds[1], buf.baseAddress, buf.count) }
+        close(fds[1])
+        var options = Launcher.Options()
+        options.stdin = fds[0]
+        let launched: LaunchedContainer
+        do {
+            launched = try Launcher.launch(plan, options: options)
+        } catch {
+            close(fds[0])
+            throw error
+        }
+        close(fds[0])
+        let status = try wait(launched.pid, timeout: hook.timeout)
+        if cs_wifsignaled(status) != 0 { throw .container("killed by signal \(cs_wtermsig(status))") }
+        if cs_wexitstatus(status) != 0 { throw .container("exited with status \(cs_wexitstatus(status))") }
+    }
+
+    /// Waits for `pid`, killing it after `timeout` seconds.
+    static func wait(_ pid: pid_t, timeout: Int?) throws(RuntimeError) -> Int32 {
+        var status: Int32 = 0
+        guard let timeout, timeout > 0 else {
+            while waitpid(pid, &status, 0) < 0 { if errno != EINTR { break } }
+            return status
+        }
+        let deadline = monotonicSeconds() + Double(timeout)
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { return status }
+            if r < 0 && errno != EINTR { return status }
+            if monotonicSeconds() > deadline {
+                kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                throw .container("timed out after \(timeout)s")
+            }
+            usleep(2000)
+        }
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
