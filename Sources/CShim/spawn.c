@@ -188,35 +188,45 @@ static void apply_identity(const struct cs_plan *p) {
   }
 }
 
-// execvpe over the container's PATH, without allocating.
-static void exec_process(const struct cs_plan *p) {
+// The executable, found on the container's PATH as execvpe would, into a static buffer (the
+// child's own copy), so that a missing program fails before `create` returns, as with runc.
+static char resolved[4096];
+
+static void resolve_executable(const struct cs_plan *p) {
   const char *file = p->exec_path ? p->exec_path : p->argv[0];
-  char *const *argv = (char *const *)p->argv;
-  char *const *envp = (char *const *)p->envp;
+  size_t flen = strlen(file);
+  if (flen + 1 > sizeof resolved) cs_fail(p, CS_STEP_EXEC, ENAMETOOLONG, -1, file);
   if (p->exec_path || strchr(file, '/')) {
-    execve(file, argv, envp);
-    cs_fail(p, CS_STEP_EXEC, errno, -1, file);
+    memcpy(resolved, file, flen + 1);
+    if (access(resolved, X_OK) < 0) cs_fail(p, CS_STEP_EXEC, errno, -1, file);
+    return;
   }
   const char *path = (p->path_env && p->path_env[0]) ? p->path_env
                      : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  size_t flen = strlen(file);
   int saw_eacces = 0;
-  char buf[4096];
-  for (const char *dir = path;; ) {
+  for (const char *dir = path;;) {
     const char *end = strchr(dir, ':');
     size_t dlen = end ? (size_t)(end - dir) : strlen(dir);
-    if (dlen == 0) { buf[0] = '.'; dlen = 1; } else if (dlen < sizeof buf) memcpy(buf, dir, dlen);
-    if (dlen + 1 + flen + 1 <= sizeof buf) {
-      buf[dlen] = '/';
-      memcpy(buf + dlen + 1, file, flen + 1);
-      execve(buf, argv, envp);
-      if (errno == EACCES) saw_eacces = 1;
-      else if (errno != ENOENT && errno != ENOTDIR) cs_fail(p, CS_STEP_EXEC, errno, -1, buf);
+    if (dlen == 0) { dir = "."; dlen = 1; }
+    if (dlen + 1 + flen + 1 <= sizeof resolved) {
+      memcpy(resolved, dir, dlen);
+      resolved[dlen] = '/';
+      memcpy(resolved + dlen + 1, file, flen + 1);
+      struct stat st;
+      if (stat(resolved, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (access(resolved, X_OK) == 0) return;
+        saw_eacces = 1;
+      }
     }
     if (!end) break;
     dir = end + 1;
   }
   cs_fail(p, CS_STEP_EXEC, saw_eacces ? EACCES : ENOENT, -1, file);
+}
+
+static void exec_process(const struct cs_plan *p) {
+  execve(resolved, (char *const *)p->argv, (char *const *)p->envp);
+  cs_fail(p, CS_STEP_EXEC, errno, -1, resolved);
 }
 
 static void close_inherited_fds(const struct cs_plan *p) {
@@ -300,6 +310,7 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
   if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     cs_fail(p, CS_STEP_NO_NEW_PRIVS, errno, -1, NULL);
   close_inherited_fds(p);
+  resolve_executable(p);
   if (p->start_fd >= 0) wait_for_start(p);
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   exec_process(p);

@@ -7,15 +7,19 @@ enum Diagnostics {
     nonisolated(unsafe) static var logPath: String?
     nonisolated(unsafe) static var jsonLog = false
 
+    /// With --log an orchestrator reads us and adds the runtime's name itself (as for runc,
+    /// whose stderr lines carry no prefix); by hand, lines say who speaks.
+    static var prefix: String { logPath == nil ? "crun-swift: " : "" }
+
     static func error(_ lines: [String]) {
         for line in lines {
-            write(2, "crun-swift: \(line)\n")
+            write(2, "\(prefix)\(line)\n")
             log("error", line)
         }
     }
 
     static func warning(_ line: String) {
-        write(2, "crun-swift: warning: \(line)\n")
+        write(2, "\(prefix)warning: \(line)\n")
         log("warning", line)
     }
 

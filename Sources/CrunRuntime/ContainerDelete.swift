@@ -4,7 +4,13 @@ import Glibc
 /// runtime in the middle of create (a directory without state is removed with --force).
 public enum ContainerDelete {
     public static func delete(_ id: String, force: Bool, store: StateStore, warn: (String) -> Void) throws(RuntimeError) {
-        let handle = try store.open(id)
+        let handle: StateStore.Handle
+        do {
+            handle = try store.open(id)
+        } catch {
+            if force, access(store.directory(id), F_OK) != 0 { return }  // runc: --force of a missing container succeeds
+            throw error
+        }
         let state: ContainerState
         do {
             state = try store.read(id)
