@@ -17,6 +17,11 @@ public enum ContainerDelete {
         } catch {
             guard force else { throw error }
             warn("\(error.description); removing it")
+            if let recorded = store.recordedInit(handle) {
+                let fallback = ContainerState(id: id, pid: recorded.pid, status: .running, bundle: "", rootfs: "",
+                                              created: "", annotations: nil, initStartTime: recorded.startTime)
+                try ContainerKill.signalContainer(fallback, signal: SIGKILL, all: true)
+            }
             try store.remove(handle)
             return
         }

@@ -19,6 +19,7 @@ public enum ContainerExec {
 
     /// The container's own process settings, the base that exec's flags change.
     public static func baseProcess(_ id: String, store: StateStore) throws(RuntimeError) -> Process {
+        _ = try store.read(id)  // "does not exist" before anything else
         let spec = try Bundle.decodeSpec(try FileSystem.readFile(store.directory(id) + "/config.json"))
         guard let p = spec.process else { throw .container("container \"\(id)\": its config has no process") }
         return p

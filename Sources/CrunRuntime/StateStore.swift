@@ -89,9 +89,20 @@ public struct StateStore {
         }
     }
 
-    /// Replaces state.json atomically (write a temp file, then rename).
+    /// Replaces state.json atomically (write a temp file, then rename). The init's identity
+    /// also goes to a one-line `init` file, so that `delete --force` can still kill it when
+    /// state.json is damaged.
     public func write(_ state: ContainerState, in handle: Handle) throws(RuntimeError) {
+        try FileSystem.replaceFile(handle.path + "/init", contents: "\(state.pid) \(state.initStartTime)\n")
         try FileSystem.replaceFile(handle.path + "/state.json", contents: state.storedJSON().serialized())
+    }
+
+    /// The init recorded in the `init` file: pid and start time.
+    public func recordedInit(_ handle: Handle) -> (pid: Int32, startTime: UInt64)? {
+        guard let bytes = try? FileSystem.readFile(handle.path + "/init") else { return nil }
+        let parts = String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard parts.count == 2, let pid = Int32(parts[0]), let start = UInt64(parts[1]) else { return nil }
+        return (pid, start)
     }
 
     /// The ids of every container under the root, sorted.
@@ -110,7 +121,7 @@ public struct StateStore {
 
     /// Removes a container's directory and what is in it (state.json, config.json, start.sock).
     public func remove(_ handle: Handle) throws(RuntimeError) {
-        for name in ["state.json", "config.json", "start.sock"] { unlink(handle.path + "/" + name) }
+        for name in ["state.json", "init", "config.json", "start.sock"] { unlink(handle.path + "/" + name) }
         if rmdir(handle.path) < 0 && errno != ENOENT {
             throw .system(step: "remove state directory", subject: handle.path, errno: errno)
         }

@@ -88,28 +88,31 @@ enum Harness {
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = arguments
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        let out = Pipe(), err = Pipe()
+        // Files, not pipes: after `create` the waiting init keeps the runtime's stdio open (it
+        // is the container's), so reading a pipe to its end would wait for the container.
+        let base = NSTemporaryDirectory() + "crun-swift-out-\(UUID().uuidString.prefix(8))"
+        FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: base + ".out"); try? FileManager.default.removeItem(atPath: base + ".err") }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
         p.standardOutput = out
         p.standardError = err
         p.standardInput = stdin ?? FileHandle.nullDevice
         try p.run()
+        try? out.close()
+        try? err.close()
         onStart?(p)
         let deadline = Date().addingTimeInterval(timeout)
-        let collected = Collected()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { collected.set(out: out.fileHandleForReading.readDataToEndOfFile()); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { collected.set(err: err.fileHandleForReading.readDataToEndOfFile()); group.leave() }
-        while p.isRunning && Date() < deadline { usleep(2000) }
+        while p.isRunning && Date() < deadline { usleep(1000) }
         if p.isRunning {
             kill(p.processIdentifier, SIGKILL)
             Issue.record("crun-swift \(arguments) timed out after \(timeout)s")
         }
         p.waitUntilExit()
-        group.wait()
-        return Result(status: p.terminationStatus, stdout: String(decoding: collected.out, as: UTF8.self),
-                      stderr: String(decoding: collected.err, as: UTF8.self))
+        return Result(status: p.terminationStatus,
+                      stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
     }
 
     /// Output gathered by two reader threads.
