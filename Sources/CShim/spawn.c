@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <linux/sched.h>
 #include <sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -398,6 +399,12 @@ int cs_pidfd_open(pid_t pid) {
 
 int cs_pidfd_send_signal(int pidfd, int sig) {
   return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
+int cs_pidfd_wait(int pidfd, int timeout_ms) {
+  struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+  int r = (int)CS_RETRY(poll(&pfd, 1, timeout_ms));
+  return r < 0 ? -errno : r;
 }
 
 int cs_wifexited(int status) { return WIFEXITED(status); }

@@ -30,14 +30,9 @@ public enum ContainerDelete {
             throw .container("cannot delete container \"\(id)\" that is not stopped: running (use --force)")
         }
         if status != .stopped {
-            try ContainerKill.signalContainer(state, signal: SIGKILL, all: true)
-            let deadline = monotonicSeconds() + 10
-            while state.initAlive {
-                if monotonicSeconds() > deadline { throw .container("container \"\(id)\": init \(state.pid) did not die after SIGKILL") }
-                usleep(1000)
-            }
+            try ContainerKill.signalContainer(state, signal: SIGKILL, all: true, waitSeconds: 10)
         }
-        if let spec = try? ContainerStart.storedConfig(handle) {
+        if let spec = try ContainerStart.storedConfigWithHooks(handle) {
             do {
                 try HookRunner.run(.poststop, spec: spec, state: state.specJSON(status: .stopped), bundle: state.bundle)
             } catch {

@@ -27,8 +27,9 @@ public enum ContainerKill {
     }
 
     /// Signals the init through a pidfd (checked against its start time, so a reused pid is
-    /// never hit); with `all`, every process of its pid namespace.
-    static func signalContainer(_ state: ContainerState, signal: Int32, all: Bool) throws(RuntimeError) {
+    /// never hit); with `all`, every process of its pid namespace. With `waitSeconds`, also
+    /// waits until the init has exited.
+    static func signalContainer(_ state: ContainerState, signal: Int32, all: Bool, waitSeconds: Int? = nil) throws(RuntimeError) {
         let pidfd = cs_pidfd_open(state.pid)
         if pidfd < 0 {
             if -pidfd == ESRCH { return }
@@ -36,12 +37,17 @@ public enum ContainerKill {
         }
         defer { close(pidfd) }
         guard state.initAlive else { return }  // the pid now names another process
-        if all {
+        // SIGKILL to the init of a pid namespace takes every process in it down with it.
+        let ownPidNamespace = ProcStat.namespace(state.pid, "pid") != ProcStat.namespace(getpid(), "pid")
+        if all && !(signal == SIGKILL && ownPidNamespace) {
             for pid in ProcStat.processesInPidNamespace(of: state.pid) where pid != state.pid {
                 _ = Glibc.kill(pid, signal)
             }
         }
         let r = cs_pidfd_send_signal(pidfd, signal)
         if r < 0 && -r != ESRCH { throw .system(step: "send signal \(signal) to", subject: "\(state.pid)", errno: -r) }
+        if let waitSeconds, cs_pidfd_wait(pidfd, Int32(waitSeconds * 1000)) == 0 {
+            throw .container("container \"\(state.id)\": init \(state.pid) did not exit within \(waitSeconds)s of signal \(signal)")
+        }
     }
 }

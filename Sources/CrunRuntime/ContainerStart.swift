@@ -12,11 +12,13 @@ public enum ContainerStart {
         guard status == .created else {
             throw .container("container \"\(id)\" cannot be started: it is \(status.rawValue), not created")
         }
-        let spec = try storedConfig(handle)
+        let spec = try storedConfigWithHooks(handle)
         let conn = StartSocket.connect(in: handle)
         if conn < 0 { throw .container("container \"\(id)\": cannot reach its init (\(errnoString(errno))); it may have died") }
         defer { close(conn) }
-        try HookRunner.run(.startContainer, spec: spec, state: state.specJSON(), bundle: state.bundle, containerPid: state.pid)
+        if let spec {
+            try HookRunner.run(.startContainer, spec: spec, state: state.specJSON(), bundle: state.bundle, containerPid: state.pid)
+        }
 
         var byte: UInt8 = 1
         if Glibc.send(conn, &byte, 1, Int32(MSG_NOSIGNAL)) != 1 {
@@ -33,13 +35,20 @@ public enum ContainerStart {
         try store.write(state, in: handle)
         unlink(handle.path + "/start.sock")
         do {
-            try HookRunner.run(.poststart, spec: spec, state: state.specJSON(), bundle: state.bundle)
+            if let spec { try HookRunner.run(.poststart, spec: spec, state: state.specJSON(), bundle: state.bundle) }
         } catch {
             warn(error.description)
         }
     }
 
-    static func storedConfig(_ handle: StateStore.Handle) throws(RuntimeError) -> Spec {
-        try Bundle.decodeSpec(try FileSystem.readFile(handle.path + "/config.json"), name: handle.path + "/config.json")
+    /// The stored config, decoded only when it has hooks (the common case skips the parse).
+    static func storedConfigWithHooks(_ handle: StateStore.Handle) throws(RuntimeError) -> Spec? {
+        let path = handle.path + "/config.json"
+        guard let bytes = try? FileSystem.readFile(path) else { return nil }
+        let needle = Array("\"hooks\"".utf8)
+        guard bytes.count >= needle.count,
+              (0...(bytes.count - needle.count)).contains(where: { bytes[$0] == needle[0] && bytes[$0..<$0 + needle.count].elementsEqual(needle) })
+        else { return nil }
+        return try Bundle.decodeSpec(bytes, name: path)
     }
 }

@@ -258,6 +258,8 @@ int cs_send_fd(const char *socket_path, int fd, const char *name);
 // with a later process that reuses its pid. Return the fd / 0, or -errno.
 int cs_pidfd_open(pid_t pid);
 int cs_pidfd_send_signal(int pidfd, int sig);
+// Waits until the process behind `pidfd` has exited: 1, 0 on timeout, -errno.
+int cs_pidfd_wait(int pidfd, int timeout_ms);
 
 // Capability helpers (libcap).
 int cs_cap_from_name(const char *name);   // -1 when unknown
