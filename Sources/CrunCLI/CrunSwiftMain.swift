@@ -55,7 +55,9 @@ public enum CrunSwiftMain {
             case "run":
                 let parsed = try CommandLineParser.parse(rest, specs: RunCommand.specs + GlobalOptions.specs, command: "run")
                 if parsed.has("help") { Diagnostics.print(RunCommand.usage + "\n"); return 0 }
-                return try RunCommand.main(parsed, globals: GlobalOptions(globalsParsed.merging(parsed)))
+                let globals = try GlobalOptions(globalsParsed.merging(parsed))
+                Diagnostics.debugEnabled = globals.debug
+                return try RunCommand.main(parsed, globals: globals)
             case let c where LifecycleCommands.commands[c] != nil:
                 let cmd = LifecycleCommands.commands[c]!
                 let parsed = try CommandLineParser.parse(rest, specs: cmd.specs + GlobalOptions.specs, command: c,
@@ -64,6 +66,8 @@ public enum CrunSwiftMain {
                 let globals = try GlobalOptions(globalsParsed.merging(parsed))
                 Diagnostics.logPath = globals.log
                 Diagnostics.jsonLog = globals.logFormat == "json"
+                Diagnostics.debugEnabled = globals.debug
+                Diagnostics.debug("\(c) \(parsed.positionals.joined(separator: " ")) (root \(globals.root)); cgroups: not managed by this build\(globals.systemdCgroup ? " (--systemd-cgroup ignored)" : "")")
                 do {
                     return try cmd.run(parsed, globals)
                 } catch {

@@ -23,6 +23,15 @@ enum Diagnostics {
         log("warning", line)
     }
 
+    nonisolated(unsafe) static var debugEnabled = false
+
+    /// --debug: what the runtime is doing, on stderr and in the log.
+    static func debug(_ line: String) {
+        guard debugEnabled else { return }
+        write(2, "\(prefix)debug: \(line)\n")
+        log("debug", line)
+    }
+
     static func print(_ text: String) {
         write(1, text)
     }

@@ -6,7 +6,7 @@ struct GlobalOptions {
         FlagSpec(["log"], value: true, help: "log file for errors"),
         FlagSpec(["log-format"], value: true, help: "log format: text or json"),
         FlagSpec(["debug"], help: "print debug messages"),
-        FlagSpec(["systemd-cgroup"], help: "accepted; this build manages no cgroups"),
+        FlagSpec(["systemd-cgroup"], help: "accepted and ignored: this build manages no cgroups (containers stay in the caller's cgroup)"),
         FlagSpec(["cgroup-manager"], value: true, help: "cgroupfs or disabled; this build manages no cgroups"),
         FlagSpec(["rootless"], value: true, help: "accepted: true, false or auto"),
         FlagSpec(["help", "h"], help: "show help"),
@@ -17,6 +17,7 @@ struct GlobalOptions {
     var log: String?
     var logFormat = "text"
     var debug = false
+    var systemdCgroup = false
 
     init(_ parsed: ParsedArguments) throws(CommandLineError) {
         if let r = parsed.value("root") { root = r }
@@ -26,6 +27,7 @@ struct GlobalOptions {
             logFormat = f
         }
         debug = parsed.has("debug")
+        systemdCgroup = parsed.has("systemd-cgroup")
         if let m = parsed.value("cgroup-manager"), m != "cgroupfs", m != "disabled", m != "systemd" {
             throw .bad("--cgroup-manager: unknown manager \"\(m)\" (cgroupfs, systemd or disabled)")
         }
