@@ -1,4 +1,5 @@
 import Glibc
+import JSONCore
 
 /// Messages for the user: one line each on stderr, prefixed with the program name, and, with
 /// --log, also appended to that file (as runc's JSON lines with --log-format json: containerd
@@ -49,20 +50,7 @@ enum Diagnostics {
         }
     }
 
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ s: String) -> String { JSONValue.string(s).serialized() }
 
     static func timestamp() -> String {
         var t = time(nil)
