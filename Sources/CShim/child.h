@@ -22,6 +22,12 @@ void cs_fd_path(char *buf, int fd);
 // Writes a whole string to a path (async-signal-safe). Returns 0 or -errno.
 int cs_write_all(const char *path, const char *data);
 
+// procfs.c: a verified procfs descriptor and writes beneath it.
+int cs_procfs_open(void);
+int cs_procfs_write(int proc_fd, const char *rel, const char *data);
+// The procfs descriptor of this child (opened before entering the container), or -1.
+extern int cs_proc_fd;
+
 // Sends `kind` to the runtime and waits for its release byte.
 void cs_pause(const struct cs_plan *plan, char kind);
 

@@ -81,6 +81,56 @@ int cs_resolve_in_root(int root_fd, const char *path, int kind, int create) {
   return parent;
 }
 
+// ---- fd-to-fd mounts (no path is resolved after the container could have changed it) ----
+
+static int attach(int tree_fd, int target_fd) {
+  return (int)syscall(SYS_move_mount, tree_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+// Binds what `src_fd` refers to onto what `dst_fd` refers to, optionally read-only.
+static int bind_fd(int src_fd, int dst_fd, int recursive, uint64_t attrs) {
+  int tree = (int)syscall(SYS_open_tree, src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0));
+  if (tree < 0) return -1;
+  int r = 0;
+  if (attrs) {
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = attrs;
+    r = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
+  }
+  if (r == 0) r = attach(tree, dst_fd);
+  int e = errno;
+  close(tree);
+  errno = e;
+  return r;
+}
+
+// A fresh read-only tmpfs onto `dst_fd`.
+static int empty_tmpfs_fd(int dst_fd) {
+  int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+  if (fs < 0) return -1;
+  int r = (int)syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+  int m = r == 0 ? (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) : -1;
+  int e = errno;
+  close(fs);
+  if (m < 0) { errno = e; return -1; }
+  r = attach(m, dst_fd);
+  e = errno;
+  close(m);
+  errno = e;
+  return r;
+}
+
+// Opens a path inside the container's root after pivot_root without following any symlink
+// (a masked path must be the file itself, never where a link in the image points).
+static int open_nofollow(const char *path) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  return (int)CS_RETRY(syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how));
+}
+
 static int mount_on_fd(const char *src, int fd, const char *type, unsigned long flags,
                        const char *data) {
   char target[32];
@@ -259,12 +309,16 @@ void cs_setup_console(const struct cs_plan *p) {
     ioctl(slave, TIOCSWINSZ, &ws);
   }
   if (!p->exec_mode) {
-    int console = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (console >= 0) close(console);
-    char slave_path[32];
-    cs_fd_path(slave_path, slave);
-    if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
-      cs_fail(p, CS_STEP_CONSOLE, errno, -1, "bind /dev/console");
+    // /dev/console must be a plain file or device node of our /dev, never a link elsewhere.
+    int made = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (made >= 0) close(made);
+    int console = open_nofollow("/dev/console");
+    if (console < 0) cs_fail(p, CS_STEP_CONSOLE, errno, -1, "open /dev/console without following links");
+    struct stat st;
+    if (fstat(console, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode)))
+      cs_fail(p, CS_STEP_CONSOLE, EINVAL, -1, "/dev/console is not a file or a device");
+    if (bind_fd(slave, console, 0, 0) < 0) cs_fail(p, CS_STEP_CONSOLE, errno, -1, "bind /dev/console");
+    close(console);
   }
 
   char kind = CS_MSG_CONSOLE;
@@ -289,29 +343,37 @@ void cs_setup_console(const struct cs_plan *p) {
   if (slave > 2) close(slave);
 }
 
-static int is_missing(int err) { return err == ENOENT; }
-
 void cs_finish_rootfs(const struct cs_plan *p) {
   for (int i = 0; i < p->nreadonly; i++) {
-    const char *path = p->readonly_paths[i];
-    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
-      if (is_missing(errno)) continue;
-      cs_fail(p, CS_STEP_READONLY_PATH, errno, i, path);
+    int fd = open_nofollow(p->readonly_paths[i]);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      cs_fail(p, CS_STEP_READONLY_PATH, errno, i, p->readonly_paths[i]);
     }
-    if (remount(path, MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0 &&
-        remount(path, MS_BIND | MS_RDONLY) < 0)
-      cs_fail(p, CS_STEP_READONLY_PATH, errno, i, path);
+    if (bind_fd(fd, fd, 1, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) < 0)
+      cs_fail(p, CS_STEP_READONLY_PATH, errno, i, p->readonly_paths[i]);
+    close(fd);
   }
-  for (int i = 0; i < p->nmasked; i++) {
-    const char *path = p->masked_paths[i];
+  if (p->nmasked > 0) {
+    // The /dev/null that masks files must be the real null device, checked on the descriptor
+    // that is then mounted (CVE-2025-31133).
+    int null_fd = open_nofollow("/dev/null");
     struct stat st;
-    if (lstat(path, &st) < 0) {
-      if (is_missing(errno)) continue;
-      cs_fail(p, CS_STEP_MASKED_PATH, errno, i, path);
+    if (null_fd < 0 || fstat(null_fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+      cs_fail(p, CS_STEP_MASKED_PATH, null_fd < 0 ? errno : EINVAL, -1, "/dev/null is not the null device");
+    for (int i = 0; i < p->nmasked; i++) {
+      const char *path = p->masked_paths[i];
+      int fd = open_nofollow(path);
+      if (fd < 0) {
+        if (errno == ENOENT) continue;
+        cs_fail(p, CS_STEP_MASKED_PATH, errno, i, path);
+      }
+      if (fstat(fd, &st) < 0) cs_fail(p, CS_STEP_MASKED_PATH, errno, i, path);
+      int r = S_ISDIR(st.st_mode) ? empty_tmpfs_fd(fd) : bind_fd(null_fd, fd, 0, 0);
+      if (r < 0) cs_fail(p, CS_STEP_MASKED_PATH, errno, i, path);
+      close(fd);
     }
-    int r = S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL)
-                                : mount("/dev/null", path, NULL, MS_BIND, NULL);
-    if (r < 0 && !is_missing(errno)) cs_fail(p, CS_STEP_MASKED_PATH, errno, i, path);
+    close(null_fd);
   }
   if (p->readonly_root && remount("/", MS_BIND | MS_RDONLY) < 0)
     cs_fail(p, CS_STEP_ROOT_READONLY, errno, -1, NULL);

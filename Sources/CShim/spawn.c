@@ -6,10 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/personality.h>
@@ -67,6 +70,7 @@ int cs_write_file(const char *path, const char *data) { return cs_write_all(path
 // Where failures are reported: the channel to the runtime, then (after `create` returned)
 // the connection from `start`. The child has its own copy of this variable.
 static int report_fd = -1;
+int cs_proc_fd = -1;
 
 void cs_fail(const struct cs_plan *plan, int step, int err, int index, const char *detail) {
   struct {
@@ -101,8 +105,8 @@ static void join_and_unshare(const struct cs_plan *p) {
     // become the namespace's root so that setup runs with its full capabilities.
     if (setresgid(0, 0, 0) < 0) cs_fail(p, CS_STEP_BECOME_ROOT, errno, -1, "setresgid");
     if (setresuid(0, 0, 0) < 0) cs_fail(p, CS_STEP_BECOME_ROOT, errno, -1, "setresuid");
-    // Changing ids cleared "dumpable", which makes /proc/self/* owned by the host's root and
-    // unwritable here (timens_offsets, oom_score_adj); execve sets it again anyway.
+    // Not dumpable, /proc/self/* belongs to the host's root and cannot be written from this
+    // user namespace (timens_offsets, oom_score_adj): dumpable only until those writes are done.
     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   }
   if (p->timens) {
@@ -110,7 +114,7 @@ static void join_and_unshare(const struct cs_plan *p) {
     // this process into it (time_for_children).
     if (unshare(CLONE_NEWTIME) < 0) cs_fail(p, CS_STEP_UNSHARE, errno, -1, "time");
     if (p->timens_offsets && p->timens_offsets[0]) {
-      int r = cs_write_all("/proc/self/timens_offsets", p->timens_offsets);
+      int r = cs_procfs_write(cs_proc_fd, "self/timens_offsets", p->timens_offsets);
       if (r < 0) cs_fail(p, CS_STEP_TIMENS_OFFSETS, -r, -1, NULL);
     }
   }
@@ -137,7 +141,7 @@ static void apply_limits(const struct cs_plan *p) {
     if (neg) buf[i++] = '-';
     while (n) buf[i++] = tmp[--n];
     buf[i] = 0;
-    int r = cs_write_all("/proc/self/oom_score_adj", buf);
+    int r = cs_procfs_write(cs_proc_fd, "self/oom_score_adj", buf);
     if (r < 0) cs_fail(p, CS_STEP_OOM_SCORE_ADJ, -r, -1, NULL);
   }
   if (p->personality >= 0 && personality((unsigned long)p->personality) < 0)
@@ -230,6 +234,28 @@ static void exec_process(const struct cs_plan *p) {
   cs_fail(p, CS_STEP_EXEC, errno, -1, resolved);
 }
 
+static void load_seccomp(const struct cs_plan *p) {
+  struct sock_fprog prog = {.len = (unsigned short)(p->seccomp_len / sizeof(struct sock_filter)),
+                            .filter = (struct sock_filter *)p->seccomp_filter};
+  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &prog);
+  if (fd < 0) cs_fail(p, CS_STEP_SECCOMP, errno, -1, NULL);
+  if (p->seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+    char kind = CS_MSG_SECCOMP;
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = {.iov_base = &kind, .iov_len = 1};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    int nfd = (int)fd;
+    memcpy(CMSG_DATA(c), &nfd, sizeof(int));
+    if (CS_RETRY(sendmsg(p->channel_fd, &mh, MSG_NOSIGNAL)) < 0) cs_fail(p, CS_STEP_SECCOMP, errno, -1, "send notify fd");
+    close(nfd);
+  }
+}
+
 static void close_inherited_fds(const struct cs_plan *p) {
   unsigned int first = 3u + (unsigned int)(p->preserve_fds > 0 ? p->preserve_fds : 0);
   if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
@@ -244,6 +270,29 @@ static void close_inherited_fds(const struct cs_plan *p) {
 }
 
 // ---- the child ------------------------------------------------------------------------------
+
+static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+// Closes every descriptor inherited from the runtime except those the plan names, before the
+// child does anything in the container: nothing of the host (a state directory, a log, a
+// cgroup directory) stays reachable through /proc/self/fd (CVE-2024-21626).
+static void close_extra_fds(const struct cs_plan *p) {
+  int keep[80];
+  int n = 0;
+  keep[n++] = p->channel_fd;
+  if (p->stdin_fd >= 0) keep[n++] = p->stdin_fd;
+  if (p->start_fd >= 0) keep[n++] = p->start_fd;
+  if (p->pidns_fd >= 0) keep[n++] = p->pidns_fd;
+  for (int i = 0; i < p->njoins && n < 78; i++) keep[n++] = p->joins[i].fd;
+  qsort(keep, (size_t)n, sizeof keep[0], cmp_int);
+  unsigned int next = 3u + (unsigned int)(p->preserve_fds > 0 ? p->preserve_fds : 0);
+  for (int i = 0; i < n; i++) {
+    if (keep[i] < 0 || (unsigned int)keep[i] < next) continue;
+    if ((unsigned int)keep[i] > next) syscall(SYS_close_range, next, (unsigned int)keep[i] - 1, 0);
+    next = (unsigned int)keep[i] + 1;
+  }
+  syscall(SYS_close_range, next, ~0U, 0);
+}
 
 void cs_pause(const struct cs_plan *p, char kind) {
   if (CS_RETRY(send(p->channel_fd, &kind, 1, MSG_NOSIGNAL)) != 1) cs_fail(p, CS_STEP_SYNC, errno, -1, "notify");
@@ -278,6 +327,16 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
   sigprocmask(SIG_SETMASK, &none, NULL);
   close(p->parent_channel_fd);
   report_fd = p->channel_fd;
+  close_extra_fds(p);
+  // Until execve this process is a copy of the runtime: nothing in the container may open
+  // its /proc/<pid>/exe (the runtime binary) or its memory (CVE-2019-5736). execve makes the
+  // container's program dumpable again.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // procfs of the runtime's mount namespace, taken before entering the container's.
+  if (p->timens || p->nsysctl || p->set_oom_score_adj || p->apparmor_profile) {
+    cs_proc_fd = cs_procfs_open();
+    if (cs_proc_fd < 0) cs_fail(p, CS_STEP_PROCFS, -cs_proc_fd, -1, "open /proc");
+  }
   // Die with the runtime while setting up; cleared right before execve.
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
@@ -295,23 +354,45 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
   if (p->terminal) cs_setup_console(p);
   else if (setsid() < 0) cs_fail(p, CS_STEP_SETSID, errno, -1, NULL);
   for (int i = 0; !p->exec_mode && i < p->nsysctl; i++) {
-    char path[512] = "/proc/sys/";
+    char path[512] = "sys/";
     size_t n = strlen(p->sysctl_keys[i]);
-    if (n + 11 > sizeof path) cs_fail(p, CS_STEP_SYSCTL, ENAMETOOLONG, i, NULL);
-    for (size_t k = 0; k < n; k++) path[10 + k] = p->sysctl_keys[i][k] == '.' ? '/' : p->sysctl_keys[i][k];
-    path[10 + n] = 0;
-    int r = cs_write_all(path, p->sysctl_values[i]);
+    if (n + 5 > sizeof path) cs_fail(p, CS_STEP_SYSCTL, ENAMETOOLONG, i, NULL);
+    for (size_t k = 0; k < n; k++) path[4 + k] = p->sysctl_keys[i][k] == '.' ? '/' : p->sysctl_keys[i][k];
+    path[4 + n] = 0;
+    int r = cs_procfs_write(cs_proc_fd, path, p->sysctl_values[i]);
     if (r < 0) cs_fail(p, CS_STEP_SYSCTL, -r, i, NULL);
   }
   if (!p->exec_mode) cs_finish_rootfs(p);  // readonly paths, masked paths, read-only root
   apply_limits(p);
+  if (p->apparmor_profile) {
+    char attr[512] = "exec ";
+    size_t n = strlen(p->apparmor_profile);
+    if (n + 6 > sizeof attr) cs_fail(p, CS_STEP_PROCFS, ENAMETOOLONG, -1, "process.apparmorProfile");
+    memcpy(attr + 5, p->apparmor_profile, n + 1);
+    int r = cs_procfs_write(cs_proc_fd, "self/attr/apparmor/exec", attr);
+    if (r == -ENOENT) r = cs_procfs_write(cs_proc_fd, "self/attr/exec", attr);
+    if (r < 0) cs_fail(p, CS_STEP_PROCFS, -r, -1, "process.apparmorProfile: write the exec attribute");
+  }
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // Nothing of the host may be open when the container's cwd is resolved.
+  if (cs_proc_fd >= 0) { close(cs_proc_fd); cs_proc_fd = -1; }
   if (chdir(p->cwd) < 0 && errno != EACCES && errno != EPERM) cs_fail(p, CS_STEP_CWD, errno, -1, NULL);
+  if (p->seccomp_len && p->seccomp_early) load_seccomp(p);  // needs CAP_SYS_ADMIN: before the drop
   apply_identity(p);
   if (chdir(p->cwd) < 0) cs_fail(p, CS_STEP_CWD, errno, -1, NULL);
+  // The working directory must be inside the container's root.
+  // (glibc's getcwd fails with ENOENT for a directory not under the root.)
+  static char cwd[4096];
+  if (!getcwd(cwd, sizeof cwd)) {
+    if (errno != ERANGE) cs_fail(p, CS_STEP_CWD, errno, -1, "outside the container");
+  } else if (cwd[0] != '/') {
+    cs_fail(p, CS_STEP_CWD, EXDEV, -1, "outside the container");
+  }
   if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     cs_fail(p, CS_STEP_NO_NEW_PRIVS, errno, -1, NULL);
   close_inherited_fds(p);
   resolve_executable(p);
+  if (p->seccomp_len && !p->seccomp_early) load_seccomp(p);  // as late as possible
   if (p->start_fd >= 0) wait_for_start(p);
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   exec_process(p);
@@ -359,11 +440,11 @@ int cs_channel_receive(int channel_fd, struct cs_error *err, int *fd) {
   if (n < 0) return -1;
   if (n == 0) return 0;
   if (msg.kind == CS_MSG_READY || msg.kind == CS_MSG_HOOKS) return msg.kind;
-  if (msg.kind == CS_MSG_CONSOLE) {
+  if (msg.kind == CS_MSG_CONSOLE || msg.kind == CS_MSG_SECCOMP) {
     struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
     if (!c || c->cmsg_type != SCM_RIGHTS) { errno = EBADMSG; return -1; }
     memcpy(fd, CMSG_DATA(c), sizeof(int));
-    return CS_MSG_CONSOLE;
+    return msg.kind;
   }
   if (err) *err = msg.e;
   return CS_MSG_ERROR;

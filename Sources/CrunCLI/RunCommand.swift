@@ -53,8 +53,8 @@ enum RunCommand {
             options.preserveFds = v
         }
         do {
-            return try ContainerRun.run(bundle: Bundle(path: bundle), options: options, pidFile: parsed.value("pid-file"),
-                                        warn: Diagnostics.warning)
+            return try ContainerRun.run(bundle: Bundle(path: bundle), id: id, options: options, pidFile: parsed.value("pid-file"),
+                                        warn: Diagnostics.warning, debug: Diagnostics.debug)
         } catch {
             Diagnostics.error(error.lines)
             return 1

@@ -115,6 +115,13 @@ extension ContainerPlan {
         p.console_width = consoleWidth
         p.console_height = consoleHeight
         p.preserve_fds = Int32(preserveFds)
+        if let seccomp {
+            p.seccomp_filter = UnsafePointer(arena.array(seccomp.bpf))
+            p.seccomp_len = UInt64(seccomp.bpf.count)
+            p.seccomp_flags = seccomp.flags
+            p.seccomp_early = seccomp.early ? 1 : 0
+        }
+        p.apparmor_profile = arena.string(apparmorProfile)
         return p
     }
 }

@@ -71,6 +71,8 @@ struct ChildFailure {
         case CS_STEP_NO_NEW_PRIVS: return "process.noNewPrivileges: prctl: \(err)"
         case CS_STEP_CLOSE_FDS: return "close inherited descriptors: \(err)"
         case CS_STEP_EXEC: return "process.args[0]: exec `\(d)`: \(err)"
+        case CS_STEP_SECCOMP: return "linux.seccomp: load the filter\(d.isEmpty ? "" : " (\(d))"): \(err)"
+        case CS_STEP_PROCFS: return "\(d): \(err)"
         default: return "container init failed at step \(error.step): \(err)"
         }
     }

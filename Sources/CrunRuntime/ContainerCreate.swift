@@ -51,6 +51,11 @@ public enum ContainerCreate {
             try HookRunner.run(.createRuntime, spec: spec, state: json, bundle: request.bundle.path)
             try HookRunner.run(.createContainer, spec: spec, state: json, bundle: request.bundle.path, containerPid: pid)
         }
+        options.listenerState = { (pid: pid_t) -> JSONValue in
+            var s = state
+            s.pid = pid
+            return s.specJSON(status: .creating)
+        }
         let launched = try Launcher.launch(plan, options: options)
         func abort(_ error: RuntimeError) -> RuntimeError {
             kill(launched.pid, SIGKILL)

@@ -38,7 +38,9 @@ public enum ContainerExec {
             throw .usage("process.terminal is true: exec --detach needs --console-socket")
         }
         if !request.detach { ContainerRun.forwarded.withUnsafeBufferPointer { cs_block_signals($0.baseAddress) } }
-        let launched = try Launcher.launch(plan)
+        var launch = Launcher.Options()
+        launch.listenerState = { _ in state.specJSON() }
+        let launched = try Launcher.launch(plan, options: launch)
         if let pidFile = request.pidFile { try PidFile.write(pidFile, pid: launched.pid) }
         if request.detach {
             if let master = launched.consoleMaster, let socket = request.consoleSocket {

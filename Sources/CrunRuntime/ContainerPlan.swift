@@ -114,8 +114,15 @@ public struct ContainerPlan: Sendable {
     public var consoleHeight: UInt16 = 0
     public var preserveFds = 0
 
+    /// The seccomp filter, compiled.
+    public var seccomp: SeccompProgram?
+    /// process.apparmorProfile, applied at execve (only where AppArmor is enabled).
+    public var apparmorProfile: String?
+
     /// Settings in the config that this build does not apply, one line each, for the user.
     public var warnings: [String] = []
+    /// Details for --debug (e.g. syscalls the seccomp profile names that this kernel lacks).
+    public var notes: [String] = []
 
     public init() {}
 }

@@ -66,6 +66,8 @@ public struct ContainerPlanner {
     public func plan(_ spec: Spec, bundle: String, options: PlanOptions) throws(RuntimeError) -> ContainerPlan {
         var issues = validator().validate(spec)
         if spec.process == nil { issues.append(ValidationIssue("process", "is required to run a container")) }
+        if let s = spec.linux?.seccomp { issues += SeccompCompiler.validate(s) }
+        issues += securityModuleIssues(spec.process, mountLabel: spec.linux?.mountLabel)
         if !issues.isEmpty { throw .invalid(issues) }
         guard let process = spec.process, let root = spec.root else { throw .invalid(issues) }
         let linux = spec.linux ?? Linux()
@@ -103,6 +105,7 @@ public struct ContainerPlanner {
 
         planProcess(process, into: &plan)
         if let p = linux.personality { plan.personality = p.domain == "LINUX32" ? CS_PER_LINUX32 : CS_PER_LINUX }
+        try planSeccomp(linux.seccomp, process: process, into: &plan)
         plan.warnings += unappliedSettings(spec)
         return plan
     }
@@ -123,6 +126,7 @@ public struct ContainerPlanner {
         }
         plan.noNewPrivileges = process.noNewPrivileges ?? false
         plan.oomScoreAdj = process.oomScoreAdj
+        if let profile = process.apparmorProfile, !profile.isEmpty { plan.apparmorProfile = profile }
         plan.terminal = process.terminal ?? false
         if let size = process.consoleSize {
             plan.consoleWidth = UInt16(clamping: size.width)
@@ -133,10 +137,12 @@ public struct ContainerPlanner {
     /// A plan that runs `process` inside the namespaces of a running container's init: every
     /// namespace the config lists is joined through /proc/<pid>/ns. No rootfs setup: joining
     /// the mount namespace puts the process at the container's root.
-    public func planExec(_ process: Process, config: Spec, initPid: Int32, options: PlanOptions) throws(RuntimeError) -> ContainerPlan {
+    public func planExec(_ process: Process, config: Spec, initPid: Int32, options: PlanOptions,
+                         applySeccomp: Bool = true) throws(RuntimeError) -> ContainerPlan {
         var issues = SpecValidator(isKnownCapability: { capabilityNumber($0) != nil })
             .validate(Spec(ociVersion: "1.0.0", process: process, root: Root(path: "/"), linux: Linux.withMount))
             .filter { $0.path.hasPrefix("process") }
+        issues += securityModuleIssues(process, mountLabel: nil)
         if process.args?.isEmpty ?? true, !issues.contains(where: { $0.path == "process.args" }) {
             issues.append(ValidationIssue("process.args", "must not be empty"))
         }
@@ -152,7 +158,38 @@ public struct ContainerPlanner {
         plan.joins.sort { rank($0.kind) < rank($1.kind) }
         plan.becomeRoot = plan.joins.contains { $0.kind == .user }
         planProcess(process, into: &plan)
+        // An exec'd process lives under the container's seccomp profile, as with runc.
+        if applySeccomp { try planSeccomp(config.linux?.seccomp, process: process, into: &plan) }
         return plan
+    }
+
+    private func planSeccomp(_ seccomp: Seccomp?, process: Process, into plan: inout ContainerPlan) throws(RuntimeError) {
+        guard let seccomp else { return }
+        var warnings: [String] = []
+        let program = try SeccompCompiler.compile(seccomp, noNewPrivileges: process.noNewPrivileges ?? false) { warnings.append($0) }
+        plan.warnings += warnings
+        if !program.skipped.isEmpty {
+            plan.notes.append("linux.seccomp: syscalls unknown to this kernel/libseccomp skipped: \(program.skipped.joined(separator: " "))")
+        }
+        plan.seccomp = program
+    }
+
+    /// AppArmor and SELinux settings: applied where the host has the module, a clear error
+    /// where it is asked for and the host has none.
+    func securityModuleIssues(_ process: Process?, mountLabel: String?) -> [ValidationIssue] {
+        var issues: [ValidationIssue] = []
+        if let profile = process?.apparmorProfile, !profile.isEmpty, !SecurityModules.appArmorEnabled {
+            issues.append(.init("process.apparmorProfile", "\"\(profile)\" requested, but AppArmor is not enabled on this host"))
+        }
+        if let label = process?.selinuxLabel, !label.isEmpty {
+            issues.append(.init("process.selinuxLabel", SecurityModules.selinuxEnabled
+                ? "SELinux labels are not supported by this build" : "\"\(label)\" requested, but SELinux is not enabled on this host"))
+        }
+        if let label = mountLabel, !label.isEmpty {
+            issues.append(.init("linux.mountLabel", SecurityModules.selinuxEnabled
+                ? "SELinux labels are not supported by this build" : "\"\(label)\" requested, but SELinux is not enabled on this host"))
+        }
+        return issues
     }
 
     /// The name of a namespace under /proc/<pid>/ns.
@@ -277,10 +314,6 @@ public struct ContainerPlanner {
         if !(linux?.resources?.devices ?? []).isEmpty {
             out.append("linux.resources.devices: not applied: no device cgroup in this build")
         }
-        if linux?.seccomp != nil { out.append("linux.seccomp: not applied: this build has no seccomp support yet") }
-        if spec.process?.apparmorProfile?.isEmpty == false { out.append("process.apparmorProfile: not applied by this build") }
-        if spec.process?.selinuxLabel?.isEmpty == false { out.append("process.selinuxLabel: not applied by this build") }
-        if linux?.mountLabel?.isEmpty == false { out.append("linux.mountLabel: not applied by this build") }
         if linux?.intelRdt != nil { out.append("linux.intelRdt: not applied by this build") }
         if spec.process?.scheduler != nil { out.append("process.scheduler: not applied by this build") }
         if spec.process?.ioPriority != nil { out.append("process.ioPriority: not applied by this build") }

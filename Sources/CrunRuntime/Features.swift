@@ -22,14 +22,15 @@ public enum Features {
                 ("capabilities", .array(caps)),
                 ("cgroup", .object([("v1", .bool(false)), ("v2", .bool(false)), ("systemd", .bool(false)),
                                     ("systemdUser", .bool(false)), ("rdma", .bool(false))])),
-                ("seccomp", .object([("enabled", .bool(false))])),
-                ("apparmor", .object([("enabled", .bool(false))])),
+                ("seccomp", .object([("enabled", .bool(true))] + SeccompCompiler.features().map { ($0.0, strings($0.1)) })),
+                ("apparmor", .object([("enabled", .bool(SecurityModules.appArmorEnabled))])),
                 ("selinux", .object([("enabled", .bool(false))])),
                 ("intelRdt", .object([("enabled", .bool(false))])),
                 ("mountExtensions", .object([("idmap", .object([("enabled", .bool(false))]))])),
                 ("netDevices", .object([("enabled", .bool(false))])),
             ])),
-            ("annotations", .object([("io.github.crun-swift.version", .string(CrunVersion.version))])),
+            ("annotations", .object([("io.github.crun-swift.version", .string(CrunVersion.version)),
+                                     ("io.github.seccomp.libseccomp.version", .string(String(cString: cs_seccomp_version())))])),
             ("potentiallyUnsafeConfigAnnotations", .array([])),
         ])
     }

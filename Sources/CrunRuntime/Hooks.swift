@@ -42,7 +42,7 @@ public enum HookRunner {
         if process.args?.isEmpty ?? true { process.args = [hook.path] }
         var plan: ContainerPlan
         if let pid = containerPid {
-            plan = try ContainerPlanner().planExec(process, config: spec, initPid: pid, options: PlanOptions())
+            plan = try ContainerPlanner().planExec(process, config: spec, initPid: pid, options: PlanOptions(), applySeccomp: false)
         } else {
             plan = ContainerPlan()
             plan.execMode = true

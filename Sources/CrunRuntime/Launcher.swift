@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import JSONCore
 
 /// The container's init after a successful launch: it has exec'd the process.
 public struct LaunchedContainer: Sendable {
@@ -21,6 +22,8 @@ public enum Launcher {
         public var stdin: Int32 = -1
         /// Runs when the init stops before pivot_root (plan.hookPause), with its pid.
         public var atHookPoint: ((pid_t) throws(RuntimeError) -> Void)?
+        /// The container's state for the seccomp listener (status, bundle...), given the pid.
+        public var listenerState: ((pid_t) -> JSONValue)?
         public init() {}
     }
 
@@ -109,6 +112,18 @@ public enum Launcher {
                 }
                 continue
             }
+            if kind == CS_MSG_SECCOMP_VALUE {
+                defer { close(fd) }
+                guard let seccomp = plan.seccomp, let path = seccomp.listenerPath else { continue }
+                do {
+                    try SeccompListener.send(fd, to: path, metadata: seccomp.listenerMetadata ?? "",
+                                             pid: pid, state: options.listenerState?(pid) ?? .object([]))
+                } catch {
+                    if let console { close(console) }
+                    throw abort(error)
+                }
+                continue
+            }
             if kind == CS_MSG_CONSOLE_VALUE {
                 console = fd
                 continue
@@ -125,3 +140,17 @@ public enum Launcher {
 let CS_MSG_READY_VALUE = Int32(UInt8(ascii: "R"))
 let CS_MSG_HOOKS_VALUE = Int32(UInt8(ascii: "H"))
 let CS_MSG_CONSOLE_VALUE = Int32(UInt8(ascii: "C"))
+let CS_MSG_SECCOMP_VALUE = Int32(UInt8(ascii: "S"))
+
+/// The runtime spec's seccomp notify hand-off: the listener gets the notify fd by SCM_RIGHTS
+/// with the container process state as the message.
+enum SeccompListener {
+    static func send(_ fd: Int32, to path: String, metadata: String, pid: pid_t, state: JSONValue) throws(RuntimeError) {
+        let message = JSONValue.object([
+            ("ociVersion", .string(CrunVersion.spec)), ("fds", .array([.string("seccompFd")])),
+            ("pid", .number("\(pid)")), ("metadata", .string(metadata)), ("state", state),
+        ]).serialized()
+        let r = cs_send_fd(path, fd, message)
+        if r < 0 { throw .system(step: "linux.seccomp.listenerPath: send the notify fd to", subject: path, errno: -r) }
+    }
+}

@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import JSONCore
 import OCISpec
 
 /// `crun-swift run`: create the container in the foreground, forward signals, relay the
@@ -9,14 +10,20 @@ public enum ContainerRun {
     static let forwarded: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGALRM,
                                      SIGCONT, SIGWINCH, SIGTSTP, SIGTTIN, SIGTTOU, 0]
 
-    public static func run(bundle: Bundle, options: PlanOptions, pidFile: String? = nil,
-                           warn: (String) -> Void) throws(RuntimeError) -> Int32 {
+    public static func run(bundle: Bundle, id: String = "", options: PlanOptions, pidFile: String? = nil,
+                           warn: (String) -> Void, debug: (String) -> Void = { _ in }) throws(RuntimeError) -> Int32 {
         let spec = try bundle.loadSpec()
         let plan = try ContainerPlanner().plan(spec, bundle: bundle.path, options: options)
         for w in plan.warnings { warn(w) }
+        for n in plan.notes { debug(n) }
 
         forwarded.withUnsafeBufferPointer { cs_block_signals($0.baseAddress) }
-        let launched = try Launcher.launch(plan)
+        var launch = Launcher.Options()
+        launch.listenerState = { pid in
+            ContainerState(id: id, pid: pid, status: .creating, bundle: bundle.path, rootfs: plan.rootfs,
+                           created: rfc3339Now(), annotations: spec.annotations, initStartTime: 0).specJSON(status: .creating)
+        }
+        let launched = try Launcher.launch(plan, options: launch)
         if let pidFile {
             do {
                 try PidFile.write(pidFile, pid: launched.pid)

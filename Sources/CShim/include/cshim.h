@@ -61,6 +61,13 @@ static const uint64_t CS_MOUNT_ATTR_STRICTATIME = MOUNT_ATTR_STRICTATIME;
 static const uint64_t CS_MOUNT_ATTR_NODIRATIME = MOUNT_ATTR_NODIRATIME;
 static const uint64_t CS_MOUNT_ATTR_NOSYMFOLLOW = 0x00200000; // not in older headers
 
+#include <linux/seccomp.h>
+static const uint32_t CS_SECCOMP_FLAG_TSYNC = SECCOMP_FILTER_FLAG_TSYNC;
+static const uint32_t CS_SECCOMP_FLAG_LOG = SECCOMP_FILTER_FLAG_LOG;
+static const uint32_t CS_SECCOMP_FLAG_SPEC_ALLOW = SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+static const uint32_t CS_SECCOMP_FLAG_NEW_LISTENER = SECCOMP_FILTER_FLAG_NEW_LISTENER;
+static const uint32_t CS_SECCOMP_FLAG_WAIT_KILLABLE_RECV = 1U << 5;  // not in older headers
+
 static const int64_t CS_PER_LINUX = PER_LINUX;
 static const int64_t CS_PER_LINUX32 = PER_LINUX32;
 
@@ -111,6 +118,8 @@ enum cs_step {
   CS_STEP_NO_NEW_PRIVS,
   CS_STEP_CLOSE_FDS,
   CS_STEP_EXEC,
+  CS_STEP_SECCOMP,
+  CS_STEP_PROCFS,
 };
 
 // What the child sends on failure. `index` points into the plan's array for the step
@@ -127,6 +136,7 @@ struct cs_error {
 #define CS_MSG_CONSOLE 'C'
 #define CS_MSG_READY 'R'   // create: set up, waiting for `start` on the start socket
 #define CS_MSG_HOOKS 'H'   // mounts done, before pivot_root: run createRuntime hooks, then release
+#define CS_MSG_SECCOMP 'S' // the seccomp notify fd (SCM_RIGHTS)
 
 // What to create at a mount destination that does not exist yet.
 enum cs_dest_kind { CS_DEST_DIR = 0, CS_DEST_FILE = 1 };
@@ -156,6 +166,12 @@ struct cs_device {
 struct cs_rlimit {
   int32_t resource;
   uint64_t soft, hard;
+};
+
+struct cs_seccomp_cond {
+  uint32_t index;
+  int32_t op;        // from cs_seccomp_operator
+  uint64_t value, value_two;
 };
 
 struct cs_nsjoin {
@@ -228,6 +244,13 @@ struct cs_plan {
   int terminal;
   uint16_t console_width, console_height;
   int preserve_fds;         // keep fds 3 .. 3+preserve_fds-1 open
+
+  // Seccomp: a BPF program compiled by the parent, loaded by the child.
+  const uint8_t *seccomp_filter;
+  uint64_t seccomp_len;     // bytes (a multiple of 8)
+  uint32_t seccomp_flags;   // SECCOMP_FILTER_FLAG_* (NEW_LISTENER when there are notify rules)
+  int seccomp_early;        // load before dropping privileges (no no_new_privs: needs CAP_SYS_ADMIN)
+  const char *apparmor_profile;  // "exec <profile>" goes to the attr file before execve, or NULL
 };
 
 // Clones the container's init and returns its pid in the parent (or -1 with errno set).
@@ -260,6 +283,21 @@ int cs_pidfd_open(pid_t pid);
 int cs_pidfd_send_signal(int pidfd, int sig);
 // Waits until the process behind `pidfd` has exited: 1, 0 on timeout, -errno.
 int cs_pidfd_wait(int pidfd, int timeout_ms);
+
+// Seccomp (libseccomp). Names the config uses are resolved here; -1 / 0 when unknown.
+int cs_seccomp_action(const char *name, uint32_t ret, uint32_t *action);
+int cs_seccomp_operator(const char *name);
+uint32_t cs_seccomp_arch(const char *oci_name);
+uint32_t cs_seccomp_native_arch(void);
+int cs_seccomp_syscall(const char *name);  // < 0 when this kernel/libseccomp does not know it
+void *cs_seccomp_new(uint32_t default_action);
+int cs_seccomp_add_arch(void *ctx, uint32_t arch);
+int cs_seccomp_add_rule(void *ctx, uint32_t action, int syscall_nr, int32_t ncond, const struct cs_seccomp_cond *conds);
+int cs_seccomp_export(void *ctx, uint8_t **out, size_t *len);  // malloc'ed BPF bytes
+void cs_seccomp_release(void *ctx);
+int cs_seccomp_action_available(uint32_t action);
+int cs_seccomp_flag_supported(uint32_t flag);
+const char *cs_seccomp_version(void);
 
 // Capability helpers (libcap).
 int cs_cap_from_name(const char *name);   // -1 when unknown
