@@ -323,7 +323,7 @@ final class LifecycleTests {
         let linux = features?["linux"] as? [String: Any]
         #expect((linux?["namespaces"] as? [String])?.contains("time") == true)
         #expect((linux?["capabilities"] as? [String])?.contains("CAP_SYS_ADMIN") == true)
-        #expect(((linux?["seccomp"] as? [String: Any])?["enabled"] as? Bool) == false)
+        #expect(((linux?["seccomp"] as? [String: Any])?["enabled"] as? Bool) == true)
 
         let b = try bundle(["sleep", "1000"])
         #expect(try cs(["create", "--bundle", b, "cg"]).status == 0)
