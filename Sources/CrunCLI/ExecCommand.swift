@@ -10,12 +10,11 @@ enum ExecCommand {
         let store = StateStore(root: g.root)
         var process: Process
         if let file = p.value("process") {
+            let bytes = try FileSystem.readFile(file, step: "--process: open")
             do {
-                process = try JSONValueDecoder().decode(Process.self, from: try JSONParser.parse(try FileSystem.readFile(file, step: "--process: open")))
-            } catch let error as RuntimeError {
-                throw error
+                process = try Process(json: try JSONParser.parse(bytes), path: "process")
             } catch {
-                throw .config("--process \(file): \(JSONPath.describe(error))")
+                throw .config("--process \(file): \(error)")
             }
         } else {
             let args = Array(p.positionals.dropFirst())

@@ -24,9 +24,9 @@ public struct Bundle {
             throw .config("\(name): invalid JSON at \(error)")
         }
         do {
-            return try JSONValueDecoder().decode(Spec.self, from: value)
+            return try Spec(json: value, path: "")
         } catch {
-            throw .config("\(name): \(JSONPath.describe(error))")
+            throw .config("\(name): \(error)")
         }
     }
 }

@@ -4,8 +4,8 @@ import OCISpec
 
 /// What `state` reports and what is kept in <root>/<id>/state.json: the runtime-spec state
 /// plus runc's extra fields (rootfs, created, owner) and what we need to recognise the init.
-public struct ContainerState: Decodable, Sendable {
-    public enum Status: String, Decodable, Sendable {
+public struct ContainerState: Sendable {
+    public enum Status: String, Sendable {
         case creating, created, running, stopped
     }
 
@@ -33,6 +33,22 @@ public struct ContainerState: Decodable, Sendable {
         self.owner = ""
         self.annotations = annotations
         self.initStartTime = initStartTime
+    }
+
+    init(json: JSONValue, path: String) throws(JSONDecodeError) {
+        let o = try JSONObject(json, path: path)
+        ociVersion = try o.required("ociVersion")
+        id = try o.required("id")
+        pid = try o.required("pid")
+        let s: String = try o.required("status")
+        guard let status = Status(rawValue: s) else { throw JSONDecodeError(JSONValue.member(path, "status"), "unknown status \"\(s)\"") }
+        self.status = status
+        bundle = try o.required("bundle")
+        rootfs = try o.required("rootfs")
+        created = try o.required("created")
+        owner = try o.optional("owner") ?? ""
+        annotations = try o.optional("annotations")
+        initStartTime = try o.required("initStartTime")
     }
 
     /// The init is the process we started and has not exited.

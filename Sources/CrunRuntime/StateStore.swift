@@ -83,9 +83,9 @@ public struct StateStore {
             throw .container("container \"\(id)\": no state (was its create interrupted?); `delete --force \(id)` removes it")
         }
         do {
-            return try JSONValueDecoder().decode(ContainerState.self, from: try JSONParser.parse(bytes))
+            return try ContainerState(json: try JSONParser.parse(bytes), path: "")
         } catch {
-            throw .container("container \"\(id)\": state file \(file) is corrupt (\(JSONPath.describe(error)))")
+            throw .container("container \"\(id)\": state file \(file) is corrupt (\(error))")
         }
     }
 

@@ -24,8 +24,15 @@ import Testing
     }
 
     @Test func keepsLargeIntegersExact() throws {
-        struct R: Decodable { var hard: UInt64; var soft: Int64 }
-        let r = try JSONValueDecoder().decode(R.self, from: #"{"hard": 18446744073709551615, "soft": -9223372036854775808}"#)
+        struct R: JSONDecodable {
+            var hard: UInt64, soft: Int64
+            init(json: JSONValue, path: String) throws(JSONDecodeError) {
+                let o = try JSONObject(json, path: path)
+                hard = try o.required("hard")
+                soft = try o.required("soft")
+            }
+        }
+        let r = try JSONValue.decode(R.self, from: Array(#"{"hard": 18446744073709551615, "soft": -9223372036854775808}"#.utf8))
         #expect(r.hard == UInt64.max)
         #expect(r.soft == Int64.min)
     }
@@ -37,14 +44,25 @@ import Testing
 }
 
 @Suite struct JSONDecoderPathTests {
-    struct Doc: Decodable { var process: P; struct P: Decodable { var args: [String]; var uid: UInt32? } }
+    struct Doc: JSONDecodable {
+        var process: P
+        init(json: JSONValue, path: String) throws(JSONDecodeError) { process = try JSONObject(json, path: path).required("process") }
+    }
+    struct P: JSONDecodable {
+        var args: [String], uid: UInt32?
+        init(json: JSONValue, path: String) throws(JSONDecodeError) {
+            let o = try JSONObject(json, path: path)
+            args = try o.required("args")
+            uid = try o.optional("uid")
+        }
+    }
 
     func message(_ text: String) -> String {
         do {
-            _ = try JSONValueDecoder().decode(Doc.self, from: text)
+            _ = try JSONValue.decode(Doc.self, from: Array(text.utf8))
             return "no error"
         } catch {
-            return JSONPath.describe(error)
+            return "\(error)"
         }
     }
 
@@ -58,5 +76,12 @@ import Testing
 
     @Test func outOfRangeIntegerNamesThePath() {
         #expect(message(#"{"process": {"args": [], "uid": -1}}"#).hasPrefix("process.uid: -1 is not a valid UInt32"))
+    }
+
+    @Test func wrongContainerKindsAndNull() {
+        #expect(message(#"{"process": []}"#) == "process: expected an object, found an array")
+        #expect(message(#"{"process": {"args": "sh"}}"#) == "process.args: expected an array, found a string")
+        #expect(message(#"{"process": {"args": [], "uid": null}}"#) == "no error")
+        #expect(message(#"[]"#) == "(document): expected an object, found an array")
     }
 }
