@@ -19,11 +19,10 @@ rm -rf "$out.tmp"
 mkdir -p "$out.tmp"/{bin,sbin,etc,proc,sys,dev,tmp,root,run,var,usr/bin,usr/sbin,home}
 chmod 1777 "$out.tmp/tmp"
 cp "$busybox" "$out.tmp/bin/busybox"
-if [ "$arch" = native ]; then
-  for applet in $("$busybox" --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$out.tmp/bin/$applet"
-  done
-fi
+# Applet links: the native busybox lists them (the same Debian version ships both arches).
+for applet in $(/bin/busybox --list); do
+  [ "$applet" = busybox ] || ln -sf busybox "$out.tmp/bin/$applet"
+done
 $cc -static -O2 -Wall -o "$out.tmp/bin/probe" "$here/probe.c"
 cat > "$out.tmp/etc/passwd" <<PW
 root:x:0:0:root:/root:/bin/sh

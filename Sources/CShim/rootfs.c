@@ -37,7 +37,7 @@ static int openat2_in_root(int root_fd, const char *path) {
   return (int)CS_RETRY(syscall(SYS_openat2, root_fd, path, &how, sizeof how));
 }
 
-int cs_resolve_in_root(int root_fd, const char *path, int kind, int create) {
+static int resolve(int root_fd, const char *path, int kind, int create, int depth) {
   int fd = openat2_in_root(root_fd, path);
   if (fd >= 0) return fd;
   if (errno != ENOENT || !create) return -errno;
@@ -70,7 +70,29 @@ int cs_resolve_in_root(int root_fd, const char *path, int kind, int create) {
       } else {
         r = mkdirat(parent, name, 0755);
       }
-      if (r < 0 && errno != EEXIST) { int e = errno; close(parent); return -e; }
+      if (r < 0 && errno == EEXIST && depth < 8) {
+        // A dangling symlink in the image: create what it points to, inside the root (a
+        // relative target is relative to the directory holding the link).
+        char target[4096], full[4096];
+        ssize_t n = readlinkat(parent, name, target, sizeof target - 1);
+        if (n > 0) {
+          target[n] = 0;
+          if (target[0] == '/') {
+            memcpy(full, target, (size_t)n + 1);
+          } else if (start + (size_t)n + 1 < sizeof full) {
+            memcpy(full, buf, start);
+            memcpy(full + start, target, (size_t)n + 1);
+          } else {
+            full[0] = 0;
+          }
+          int t = full[0] ? resolve(root_fd, full, last ? kind : CS_DEST_DIR, 1, depth + 1) : -ENOENT;
+          if (t >= 0) close(t);
+        }
+      } else if (r < 0 && errno != EEXIST) {
+        int e = errno;
+        close(parent);
+        return -e;
+      }
       next = openat2_in_root(root_fd, buf);
     }
     buf[i] = saved;
@@ -79,6 +101,10 @@ int cs_resolve_in_root(int root_fd, const char *path, int kind, int create) {
     parent = next;
   }
   return parent;
+}
+
+int cs_resolve_in_root(int root_fd, const char *path, int kind, int create) {
+  return resolve(root_fd, path, kind, create, 0);
 }
 
 // ---- fd-to-fd mounts (no path is resolved after the container could have changed it) ----

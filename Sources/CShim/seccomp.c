@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cshim.h"
+#include "cshim_arch.h"
 
 int cs_seccomp_action(const char *name, uint32_t ret, uint32_t *action) {
   if (!strcmp(name, "SCMP_ACT_KILL") || !strcmp(name, "SCMP_ACT_KILL_THREAD")) *action = SCMP_ACT_KILL_THREAD;
@@ -119,4 +120,13 @@ const char *cs_seccomp_version(void) {
   }
   *p = 0;
   return buf;
+}
+
+const char *cs_arch_name(void) { return CS_ARCH_NAME; }
+
+int cs_seccomp_build_archs(const char **out, int max) {
+  static const char *archs[] = CS_SECCOMP_ARCHS;
+  int n = CS_SECCOMP_NARCHS < max ? CS_SECCOMP_NARCHS : max;
+  for (int i = 0; i < n; i++) out[i] = archs[i];
+  return n;
 }

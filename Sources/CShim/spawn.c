@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "cshim_arch.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -418,7 +419,7 @@ pid_t cs_spawn(const struct cs_plan *plan) {
   args.exit_signal = SIGCHLD;
   long pid = syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0 && (errno == ENOSYS || errno == E2BIG))
-    pid = syscall(SYS_clone, (unsigned long)plan->clone_flags | SIGCHLD, 0, 0, 0, 0);
+    pid = CS_RAW_CLONE(plan->clone_flags);
   if (pid == 0) child_main(plan);
   int saved = errno;
   if (own_pidns >= 0) { setns(own_pidns, CLONE_NEWPID); close(own_pidns); }

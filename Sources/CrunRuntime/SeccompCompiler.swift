@@ -130,7 +130,9 @@ public enum SeccompCompiler {
             guard let a = action(name, 0) else { return false }
             return cs_seccomp_action_available(a) != 0
         }
-        let archs = archNames.filter { cs_seccomp_arch($0) != 0 }
+        var buildArchs = [UnsafePointer<CChar>?](repeating: nil, count: 4)
+        let n = Int(cs_seccomp_build_archs(&buildArchs, 4))
+        let archs = buildArchs.prefix(n).compactMap { $0.map { String(cString: $0) } }
         let supported = flagValues.filter { cs_seccomp_flag_supported($0.1) != 0 }.map(\.0)
         return [("actions", actions), ("operators", operatorNames), ("archs", archs),
                 ("knownFlags", flagValues.map(\.0)), ("supportedFlags", supported)]

@@ -298,6 +298,9 @@ void cs_seccomp_release(void *ctx);
 int cs_seccomp_action_available(uint32_t action);
 int cs_seccomp_flag_supported(uint32_t flag);
 const char *cs_seccomp_version(void);
+// The build's architecture ("amd64", "arm64") and its seccomp archs: native first, then compat.
+const char *cs_arch_name(void);
+int cs_seccomp_build_archs(const char **out, int max);
 
 // Capability helpers (libcap).
 int cs_cap_from_name(const char *name);   // -1 when unknown
