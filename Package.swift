@@ -5,6 +5,7 @@ let package = Package(
     name: "crun-swift",
     products: [
         .executable(name: "crun-swift", targets: ["crun-swift"]),
+        .executable(name: "swnet", targets: ["swnet"]),
     ],
     // No package dependencies: swift-argument-parser links FoundationEssentials, which alone
     // costs 1.5 MB of RSS at startup (3.3 MB once it parses) against a 5 MB budget; the runc
@@ -28,7 +29,11 @@ let package = Package(
         // The runc-compatible command line: thin, over CrunRuntime.
         .target(name: "CrunCLI", dependencies: ["CrunRuntime", "OCISpec"]),
         .executableTarget(name: "crun-swift", dependencies: ["CrunCLI"]),
-        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim"]),
+        // swnet: CNI bridge and IPAM plugins. Netlink through libmnl in C.
+        .target(name: "CNetlink", cSettings: [.define("_GNU_SOURCE")], linkerSettings: [.linkedLibrary("mnl")]),
+        .target(name: "SwnetCore", dependencies: ["CNetlink", "JSONCore"]),
+        .executableTarget(name: "swnet", dependencies: ["SwnetCore"]),
+        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "SwnetCore"]),
         // Root integration tests (real containers, compared with the probe) and black-box tests
         // of the built binary.
         .testTarget(name: "SystemTests"),

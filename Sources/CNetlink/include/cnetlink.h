@@ -1,0 +1,66 @@
+// rtnetlink for swnet, through libmnl. Each socket is bound to the network namespace it was
+// opened in, so a plugin opens one in the node's namespace and one in the pod's (see
+// nl_open_in) and never switches namespaces while it works.
+#ifndef CNETLINK_H
+#define CNETLINK_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nl_sock;
+
+// Opens a NETLINK_ROUTE socket in the current namespace. NULL with errno.
+struct nl_sock *nl_open(void);
+// Opens one in the namespace at `netns_path` (e.g. /run/netns/x) and returns to ours.
+struct nl_sock *nl_open_in(const char *netns_path);
+void nl_close(struct nl_sock *nl);
+
+struct nl_link_info {
+  int32_t index;
+  int32_t master;
+  uint32_t mtu;
+  uint32_t flags;      // IFF_*
+  uint8_t mac[6];
+  int32_t has_mac;
+  char kind[16];       // "bridge", "veth", ...
+};
+
+// All return 0 or -errno.
+int nl_link_get(struct nl_sock *nl, const char *name, struct nl_link_info *info);
+int nl_bridge_add(struct nl_sock *nl, const char *name, uint32_t mtu);
+// A veth pair: `name` here, `peer` created directly in the namespace of `peer_netns_fd`.
+int nl_veth_add(struct nl_sock *nl, const char *name, const char *peer, int peer_netns_fd, uint32_t mtu,
+                const uint8_t *peer_mac);
+int nl_link_set(struct nl_sock *nl, int32_t index, int up, int32_t master, uint32_t mtu, const uint8_t *mac);
+int nl_link_promisc(struct nl_sock *nl, int32_t index, int on);
+int nl_brport_hairpin(struct nl_sock *nl, int32_t index, int on);
+int nl_link_del(struct nl_sock *nl, const char *name);
+// Every link: names (16 bytes each) and masters; returns the count or -errno.
+int nl_link_dump(struct nl_sock *nl, char *names, int32_t *masters, int max);
+// family AF_INET/AF_INET6; addr 4 or 16 bytes. EEXIST is returned as is.
+int nl_addr_add(struct nl_sock *nl, int32_t index, int family, const uint8_t *addr, uint8_t prefix);
+// Lists the addresses of a link: writes up to `max` entries of 17 bytes (family byte, then 16
+// address bytes) plus prefixes; returns the count or -errno.
+int nl_addr_list(struct nl_sock *nl, int32_t index, uint8_t *out, uint8_t *prefixes, int max);
+// dst_len 0 = default route; gw may be NULL; oif 0 = none; mtu 0 = none.
+int nl_route_add(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst_len, const uint8_t *gw,
+                 int32_t oif, uint32_t mtu);
+// Counts routes to dst/dst_len in the main table (for CHECK). Returns count or -errno.
+int nl_route_count(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst_len);
+
+// Writes a sysctl of the current network namespace ("net/ipv4/ip_forward").
+int nl_sysctl(const char *key, const char *value);
+// Replaces a small file's contents (best effort). 0 or -errno.
+int nl_write_file(const char *path, const char *text);
+// The inode of a network namespace file (to tell namespaces apart), or 0.
+uint64_t nl_netns_inode(const char *path);
+// Opens a netns file (O_RDONLY|O_CLOEXEC) and checks it is one. fd or -errno.
+int nl_netns_open(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,413 @@
+// rtnetlink requests through libmnl: build one message, send it, read the ACK.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if_arp.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cnetlink.h"
+
+struct nl_sock {
+  struct mnl_socket *mnl;
+  unsigned int portid;
+  unsigned int seq;
+};
+
+struct nl_sock *nl_open(void) {
+  struct nl_sock *nl = calloc(1, sizeof *nl);
+  if (!nl) return NULL;
+  nl->mnl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+  if (!nl->mnl || mnl_socket_bind(nl->mnl, 0, MNL_SOCKET_AUTOPID) < 0) {
+    int e = errno;
+    if (nl->mnl) mnl_socket_close(nl->mnl);
+    free(nl);
+    errno = e;
+    return NULL;
+  }
+  nl->portid = mnl_socket_get_portid(nl->mnl);
+  nl->seq = (unsigned int)time(NULL);
+  return nl;
+}
+
+int nl_netns_open(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  struct statfs st;
+  if (fstatfs(fd, &st) < 0 || (st.f_type != NSFS_MAGIC && st.f_type != PROC_SUPER_MAGIC)) {
+    close(fd);
+    return -EINVAL;
+  }
+  return fd;
+}
+
+struct nl_sock *nl_open_in(const char *netns_path) {
+  int target = nl_netns_open(netns_path);
+  if (target < 0) { errno = -target; return NULL; }
+  int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (self < 0) { int e = errno; close(target); errno = e; return NULL; }
+  struct nl_sock *nl = NULL;
+  int e = 0;
+  if (setns(target, CLONE_NEWNET) < 0) {
+    e = errno;
+  } else {
+    nl = nl_open();
+    if (!nl) e = errno;
+    if (setns(self, CLONE_NEWNET) < 0) abort();  // never keep working in the pod's namespace
+  }
+  close(target);
+  close(self);
+  errno = e;
+  return nl;
+}
+
+void nl_close(struct nl_sock *nl) {
+  if (!nl) return;
+  mnl_socket_close(nl->mnl);
+  free(nl);
+}
+
+static struct nlmsghdr *start(char *buf, struct nl_sock *nl, uint16_t type, uint16_t flags) {
+  struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+  nlh->nlmsg_type = type;
+  nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+  nlh->nlmsg_seq = ++nl->seq;
+  return nlh;
+}
+
+// Sends and runs callbacks until the ACK (or the end of a dump).
+static int talk(struct nl_sock *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data) {
+  if (mnl_socket_sendto(nl->mnl, nlh, nlh->nlmsg_len) < 0) return -errno;
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  for (;;) {
+    ssize_t n = mnl_socket_recvfrom(nl->mnl, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    int r = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, nl->portid, cb, data);
+    if (r < 0) return -errno;
+    if (r == MNL_CB_STOP) return 0;
+  }
+}
+
+static int ack(struct nl_sock *nl, struct nlmsghdr *nlh) { return talk(nl, nlh, NULL, NULL); }
+
+// ---- links ----------------------------------------------------------------------------------
+
+struct link_query {
+  struct nl_link_info *info;
+};
+
+static int link_attr(const struct nlattr *attr, void *data) {
+  struct nl_link_info *info = data;
+  switch (mnl_attr_get_type(attr)) {
+  case IFLA_MTU: info->mtu = mnl_attr_get_u32(attr); break;
+  case IFLA_MASTER: info->master = (int32_t)mnl_attr_get_u32(attr); break;
+  case IFLA_ADDRESS:
+    if (mnl_attr_get_payload_len(attr) == 6) { memcpy(info->mac, mnl_attr_get_payload(attr), 6); info->has_mac = 1; }
+    break;
+  case IFLA_LINKINFO: {
+    const struct nlattr *nested;
+    mnl_attr_for_each_nested(nested, attr) {
+      if (mnl_attr_get_type(nested) == IFLA_INFO_KIND) {
+        strncpy(info->kind, mnl_attr_get_str(nested), sizeof info->kind - 1);
+      }
+    }
+    break;
+  }
+  }
+  return MNL_CB_OK;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data) {
+  struct nl_link_info *info = data;
+  struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+  info->index = ifm->ifi_index;
+  info->flags = ifm->ifi_flags;
+  return mnl_attr_parse(nlh, sizeof *ifm, link_attr, info);
+}
+
+int nl_link_get(struct nl_sock *nl, const char *name, struct nl_link_info *info) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = start(buf, nl, RTM_GETLINK, NLM_F_ACK);
+  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  ifm->ifi_family = AF_UNSPEC;
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+  memset(info, 0, sizeof *info);
+  return talk(nl, nlh, link_cb, info);
+}
+
+int nl_bridge_add(struct nl_sock *nl, const char *name, uint32_t mtu) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  ifm->ifi_family = AF_UNSPEC;
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+  if (mtu) mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+  struct nlattr *linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+  mnl_attr_nest_end(nlh, linkinfo);
+  return ack(nl, nlh);
+}
+
+int nl_veth_add(struct nl_sock *nl, const char *name, const char *peer, int peer_netns_fd, uint32_t mtu,
+                const uint8_t *peer_mac) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  ifm->ifi_family = AF_UNSPEC;
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+  if (mtu) mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+  struct nlattr *linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+  struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+  struct nlattr *peer_info = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+  struct ifinfomsg *pifm = mnl_nlmsg_put_extra_header(nlh, sizeof *pifm);
+  pifm->ifi_family = AF_UNSPEC;
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+  if (mtu) mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+  if (peer_mac) mnl_attr_put(nlh, IFLA_ADDRESS, 6, peer_mac);
+  mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
+  mnl_attr_nest_end(nlh, peer_info);
+  mnl_attr_nest_end(nlh, data);
+  mnl_attr_nest_end(nlh, linkinfo);
+  return ack(nl, nlh);
+}
+
+int nl_link_set(struct nl_sock *nl, int32_t index, int up, int32_t master, uint32_t mtu, const uint8_t *mac) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_ACK);
+  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  ifm->ifi_family = AF_UNSPEC;
+  ifm->ifi_index = index;
+  if (up >= 0) {
+    ifm->ifi_change = IFF_UP;
+    ifm->ifi_flags = up ? IFF_UP : 0;
+  }
+  if (master > 0) mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+  if (mtu) mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+  if (mac) mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+  return ack(nl, nlh);
+}
+
+int nl_link_promisc(struct nl_sock *nl, int32_t index, int on) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_ACK);
+  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  ifm->ifi_family = AF_UNSPEC;
+  ifm->ifi_index = index;
+  ifm->ifi_change = IFF_PROMISC;
+  ifm->ifi_flags = on ? IFF_PROMISC : 0;
+  return ack(nl, nlh);
+}
+
+int nl_brport_hairpin(struct nl_sock *nl, int32_t index, int on) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = start(buf, nl, RTM_SETLINK, NLM_F_ACK);
+  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  ifm->ifi_family = AF_BRIDGE;
+  ifm->ifi_index = index;
+  struct nlattr *prot = mnl_attr_nest_start(nlh, IFLA_PROTINFO);
+  mnl_attr_put_u8(nlh, IFLA_BRPORT_MODE, on ? 1 : 0);
+  mnl_attr_nest_end(nlh, prot);
+  return ack(nl, nlh);
+}
+
+int nl_link_del(struct nl_sock *nl, const char *name) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = start(buf, nl, RTM_DELLINK, NLM_F_ACK);
+  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  ifm->ifi_family = AF_UNSPEC;
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+  return ack(nl, nlh);
+}
+
+struct dump_query {
+  char *names;
+  int32_t *masters;
+  int max, count;
+};
+
+static int dump_attr(const struct nlattr *attr, void *data) {
+  struct dump_query *q = data;
+  if (mnl_attr_get_type(attr) == IFLA_IFNAME) strncpy(q->names + 16 * q->count, mnl_attr_get_str(attr), 15);
+  if (mnl_attr_get_type(attr) == IFLA_MASTER) q->masters[q->count] = (int32_t)mnl_attr_get_u32(attr);
+  return MNL_CB_OK;
+}
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data) {
+  struct dump_query *q = data;
+  if (q->count >= q->max) return MNL_CB_OK;
+  memset(q->names + 16 * q->count, 0, 16);
+  q->masters[q->count] = 0;
+  mnl_attr_parse(nlh, sizeof(struct ifinfomsg), dump_attr, q);
+  q->count++;
+  return MNL_CB_OK;
+}
+
+int nl_link_dump(struct nl_sock *nl, char *names, int32_t *masters, int max) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = start(buf, nl, RTM_GETLINK, NLM_F_DUMP);
+  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  ifm->ifi_family = AF_UNSPEC;
+  struct dump_query q = {.names = names, .masters = masters, .max = max};
+  int r = talk(nl, nlh, dump_cb, &q);
+  return r < 0 ? r : q.count;
+}
+
+// ---- addresses ------------------------------------------------------------------------------
+
+int nl_addr_add(struct nl_sock *nl, int32_t index, int family, const uint8_t *addr, uint8_t prefix) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = start(buf, nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+  struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+  ifa->ifa_family = (uint8_t)family;
+  ifa->ifa_prefixlen = prefix;
+  ifa->ifa_index = (uint32_t)index;
+  ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+  size_t len = family == AF_INET ? 4 : 16;
+  if (family == AF_INET6) {
+    // No duplicate address detection: the address is ours by lease, and DAD costs seconds.
+    ifa->ifa_flags = IFA_F_NODAD;
+    mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+  }
+  mnl_attr_put(nlh, IFA_LOCAL, len, addr);
+  mnl_attr_put(nlh, IFA_ADDRESS, len, addr);
+  return ack(nl, nlh);
+}
+
+struct addr_query {
+  int32_t index;
+  uint8_t *out;
+  uint8_t *prefixes;
+  int max, count;
+};
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data) {
+  struct addr_query *q = data;
+  struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+  if ((int32_t)ifa->ifa_index != q->index || q->count >= q->max) return MNL_CB_OK;
+  struct nlattr *attr;
+  mnl_attr_for_each(attr, nlh, sizeof *ifa) {
+    if (mnl_attr_get_type(attr) != IFA_ADDRESS) continue;
+    uint8_t *slot = q->out + 17 * q->count;
+    memset(slot, 0, 17);
+    slot[0] = ifa->ifa_family;
+    size_t n = mnl_attr_get_payload_len(attr);
+    memcpy(slot + 1, mnl_attr_get_payload(attr), n > 16 ? 16 : n);
+    q->prefixes[q->count] = ifa->ifa_prefixlen;
+    q->count++;
+    break;
+  }
+  return MNL_CB_OK;
+}
+
+int nl_addr_list(struct nl_sock *nl, int32_t index, uint8_t *out, uint8_t *prefixes, int max) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = start(buf, nl, RTM_GETADDR, NLM_F_DUMP);
+  struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+  ifa->ifa_family = AF_UNSPEC;
+  struct addr_query q = {.index = index, .out = out, .prefixes = prefixes, .max = max};
+  int r = talk(nl, nlh, addr_cb, &q);
+  return r < 0 ? r : q.count;
+}
+
+// ---- routes ---------------------------------------------------------------------------------
+
+int nl_route_add(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst_len, const uint8_t *gw,
+                 int32_t oif, uint32_t mtu) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = start(buf, nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+  struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
+  size_t len = family == AF_INET ? 4 : 16;
+  rtm->rtm_family = (uint8_t)family;
+  rtm->rtm_dst_len = dst_len;
+  rtm->rtm_table = RT_TABLE_MAIN;
+  rtm->rtm_protocol = RTPROT_BOOT;
+  rtm->rtm_scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+  rtm->rtm_type = RTN_UNICAST;
+  if (dst_len) mnl_attr_put(nlh, RTA_DST, len, dst);
+  if (gw) mnl_attr_put(nlh, RTA_GATEWAY, len, gw);
+  if (oif > 0) mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+  if (mtu) {
+    struct nlattr *metrics = mnl_attr_nest_start(nlh, RTA_METRICS);
+    mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
+    mnl_attr_nest_end(nlh, metrics);
+  }
+  return ack(nl, nlh);
+}
+
+struct route_query {
+  int family;
+  const uint8_t *dst;
+  uint8_t dst_len;
+  int count;
+};
+
+static int route_cb(const struct nlmsghdr *nlh, void *data) {
+  struct route_query *q = data;
+  struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+  if (rtm->rtm_family != q->family || rtm->rtm_dst_len != q->dst_len || rtm->rtm_table != RT_TABLE_MAIN) return MNL_CB_OK;
+  if (q->dst_len == 0) { q->count++; return MNL_CB_OK; }
+  struct nlattr *attr;
+  size_t len = q->family == AF_INET ? 4 : 16;
+  mnl_attr_for_each(attr, nlh, sizeof *rtm) {
+    if (mnl_attr_get_type(attr) == RTA_DST && mnl_attr_get_payload_len(attr) == len &&
+        memcmp(mnl_attr_get_payload(attr), q->dst, len) == 0)
+      q->count++;
+  }
+  return MNL_CB_OK;
+}
+
+int nl_route_count(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst_len) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = start(buf, nl, RTM_GETROUTE, NLM_F_DUMP);
+  struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
+  rtm->rtm_family = (uint8_t)family;
+  struct route_query q = {.family = family, .dst = dst, .dst_len = dst_len};
+  int r = talk(nl, nlh, route_cb, &q);
+  return r < 0 ? r : q.count;
+}
+
+// ---- sysctl and namespaces ------------------------------------------------------------------
+
+int nl_sysctl(const char *key, const char *value) {
+  char path[256] = "/proc/sys/";
+  size_t n = strlen(key);
+  if (n + 11 > sizeof path) return -ENAMETOOLONG;
+  memcpy(path + 10, key, n + 1);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  ssize_t w = write(fd, value, strlen(value));
+  int e = errno;
+  close(fd);
+  return w < 0 ? -e : 0;
+}
+
+uint64_t nl_netns_inode(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+int nl_write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return -errno;
+  ssize_t w = write(fd, text, strlen(text));
+  int e = errno;
+  close(fd);
+  return w < 0 ? -e : 0;
+}

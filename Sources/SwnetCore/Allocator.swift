@@ -1,0 +1,114 @@
+import CNetlink
+import Glibc
+
+/// Hands out one address from each range set of an IPAM config, releases them, and collects
+/// the garbage: leases whose attachment is gone.
+public struct Allocator {
+    public let config: IPAMConfig
+    public let store: LeaseStore
+
+    public init(config: IPAMConfig) {
+        self.config = config
+        store = LeaseStore(dataDir: config.dataDir, network: config.network)
+    }
+
+    /// Allocates (under the lock) and returns the IPAM part of a result.
+    public func allocate(containerID: String, ifname: String, netns: String) throws(CNIError) -> CNIResult {
+        try store.lock()
+        defer { store.unlock() }
+        var existing = store.leases()
+        if existing.contains(where: { $0.containerID == containerID && $0.ifname == ifname }) {
+            throw CNIError(.invalidConfig, "duplicate allocation is not allowed",
+                           "\(containerID)/\(ifname) already holds an address in network \(config.network)")
+        }
+        var result = CNIResult()
+        var reserved: [IPAddress] = []
+        for (setIndex, set) in config.rangeSets.enumerated() {
+            var got = try pick(set, setIndex: setIndex, taken: Set(existing.map(\.ip)), containerID: containerID, ifname: ifname, netns: netns)
+            if got == nil && reconcile() > 0 {
+                // Attachments whose namespace is gone gave their addresses back: try again.
+                existing = store.leases()
+                got = try pick(set, setIndex: setIndex, taken: Set(existing.map(\.ip)), containerID: containerID, ifname: ifname, netns: netns)
+            }
+            guard let (ip, range) = got else {
+                for ip in reserved { store.remove(ip) }
+                throw CNIError(.rangeExhausted, "no IP addresses available in range set",
+                               set.map { "\($0.start)-\($0.end)" }.joined(separator: ", "))
+            }
+            reserved.append(ip)
+            result.ips.append(.init(address: CIDR(address: ip, prefix: range.subnet.prefix), gateway: range.gateway, interface: nil))
+        }
+        result.routes = config.routes
+        return result
+    }
+
+    private func pick(_ set: [IPAMConfig.Range], setIndex: Int, taken: Set<IPAddress>, containerID: String,
+                      ifname: String, netns: String) throws(CNIError) -> (IPAddress, IPAMConfig.Range)? {
+        // Round-robin: walk from just after the last address handed out from this set, to the
+        // end of the ranges, then around to it.
+        var segments: [(IPAMConfig.Range, IPAddress, IPAddress)] = set.map { ($0, $0.start, $0.end) }
+        if let last = store.lastReserved(setIndex),
+           let i = set.firstIndex(where: { !(last < $0.start) && !($0.end < last) }) {
+            segments = []
+            if last != set[i].end, let next = last.advanced(by: 1) { segments.append((set[i], next, set[i].end)) }
+            for j in set.indices where j > i { segments.append((set[j], set[j].start, set[j].end)) }
+            for j in set.indices where j < i { segments.append((set[j], set[j].start, set[j].end)) }
+            segments.append((set[i], set[i].start, last))
+        }
+        for (range, from, to) in segments {
+            var ip = from
+            while true {
+                if !taken.contains(ip) && ip != range.gateway && !config.reserved.contains(ip) {
+                    if try store.reserve(ip, containerID: containerID, ifname: ifname, netns: netns) {
+                        store.setLastReserved(ip, setIndex)
+                        return (ip, range)
+                    }
+                }
+                guard ip != to, let next = ip.advanced(by: 1) else { break }
+                ip = next
+            }
+        }
+        return nil
+    }
+
+    /// Releases what (containerID, ifname) holds. Idempotent.
+    public func release(containerID: String, ifname: String) throws(CNIError) {
+        try store.lock()
+        defer { store.unlock() }
+        for lease in store.leases() where lease.containerID == containerID && (lease.ifname == ifname || lease.ifname.isEmpty) {
+            store.remove(lease.ip)
+        }
+    }
+
+    /// CNI 1.1 GC: releases every lease not in `valid`. Returns what was released.
+    @discardableResult
+    public func collect(valid: Set<NetworkConfig.Attachment>) throws(CNIError) -> [IPAddress] {
+        try store.lock()
+        defer { store.unlock() }
+        var freed: [IPAddress] = []
+        for lease in store.leases() where !valid.contains(.init(containerID: lease.containerID, ifname: lease.ifname)) {
+            store.remove(lease.ip)
+            freed.append(lease.ip)
+        }
+        return freed
+    }
+
+    /// Without a daemon or a GC call: leases whose recorded network namespace no longer
+    /// exists are released. Called with the lock held when a range runs out. Returns the count.
+    func reconcile() -> Int {
+        var freed = 0
+        for lease in store.leases() {
+            guard let netns = lease.netns, !netns.isEmpty, netns != "/dev/null" else { continue }
+            if access(netns, F_OK) != 0 {
+                store.remove(lease.ip)
+                freed += 1
+            }
+        }
+        return freed
+    }
+
+    /// The addresses (containerID, ifname) holds now (CHECK).
+    public func held(containerID: String, ifname: String) -> [IPAddress] {
+        store.leases().filter { $0.containerID == containerID && $0.ifname == ifname }.map(\.ip)
+    }
+}

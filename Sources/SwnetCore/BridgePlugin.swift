@@ -1,0 +1,225 @@
+import CNetlink
+import Glibc
+import JSONCore
+
+/// The bridge plugin: a bridge on the node, a veth pair per attachment with one end in the
+/// pod's namespace, addresses and routes from IPAM. ADD undoes what it did if a later step
+/// fails; DEL treats "already gone" as success.
+enum BridgePlugin {
+    /// The node-side veth name, derived from the attachment so that a repeated ADD after a
+    /// crash finds its leftover and GC can tell which veths belong to live attachments.
+    static func hostVethName(containerID: String, ifname: String) -> String {
+        let h = String(fnv1a(containerID + "/" + ifname), radix: 16)
+        return "veth" + String(repeating: "0", count: 8 - h.count) + h
+    }
+
+    static func add(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) -> CNIResult {
+        guard conf.ipam != nil else { throw CNIError(.invalidConfig, "invalid network configuration", "ipam: is required") }
+        let nsfd = nl_netns_open(env.netns)
+        if nsfd < 0 {
+            throw CNIError(.unknownContainer, "the container's network namespace does not exist", "CNI_NETNS=\(env.netns): \(errnoText(-nsfd))")
+        }
+        defer { close(nsfd) }
+        let node = try Netlink()
+        let pod = try Netlink(netnsPath: env.netns)
+        if try pod.link(env.ifname) != nil {
+            throw CNIError(.interfaceExists, "container interface already exists", "\(env.ifname) in \(env.netns)")
+        }
+        TestHooks.crashPoint("before-ipam")
+        var ipamResult = try IPAM.add(conf, env)
+        var undo: [() -> Void] = [{ try? IPAM.del(conf, env) }]
+        func rollback() { for u in undo.reversed() { u() } }
+        do {
+            TestHooks.crashPoint("after-ipam")
+            let bridge = try ensureBridge(conf, node)
+            let hostName = hostVethName(containerID: env.containerID, ifname: env.ifname)
+            let mac = conf.mac.flatMap(MACAddress.init)?.bytes
+            var r = mac.map { m in m.withUnsafeBufferPointer { nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, $0.baseAddress) } }
+                ?? nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, nil)
+            if r == -EEXIST, try node.link(hostName) != nil {
+                // Left by an ADD that was killed: it is ours, remove it and try again.
+                _ = nl_link_del(node.sock, hostName)
+                r = mac.map { m in m.withUnsafeBufferPointer { nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, $0.baseAddress) } }
+                    ?? nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, nil)
+            }
+            try node.check(r, "create veth \(hostName) <-> \(env.ifname)")
+            undo.append { _ = nl_link_del(pod.sock, env.ifname) }
+            TestHooks.crashPoint("after-veth")
+            guard let host = try node.link(hostName), let podLink = try pod.link(env.ifname) else {
+                throw CNIError(.netlink, "veth \(hostName) vanished after creation")
+            }
+            try node.check(nl_link_set(node.sock, host.index, 1, bridge.index, 0, nil), "attach \(hostName) to \(conf.bridge)")
+            if conf.hairpinMode { try node.check(nl_brport_hairpin(node.sock, host.index, 1), "hairpin mode on \(hostName)") }
+
+            // The pod side: addresses, up, routes.
+            var gateways: [IPAddress] = []
+            for i in ipamResult.ips.indices {
+                ipamResult.ips[i].interface = 2
+                let ip = ipamResult.ips[i]
+                let a = ip.address.address
+                try pod.check(a.bytes.withUnsafeBufferPointer { nl_addr_add(pod.sock, podLink.index, a.family, $0.baseAddress, UInt8(ip.address.prefix)) },
+                              "add \(ip.address) to \(env.ifname)")
+                if let gw = ip.gateway { gateways.append(gw) }
+            }
+            try pod.check(nl_link_set(pod.sock, podLink.index, 1, 0, 0, nil), "bring \(env.ifname) up")
+            var routes = ipamResult.routes
+            if conf.isDefaultGateway {
+                for gw in gateways where !routes.contains(where: { $0.dst.prefix == 0 && $0.dst.address.isV4 == gw.isV4 }) {
+                    routes.append(.init(dst: CIDR(address: IPAddress(bytes: [UInt8](repeating: 0, count: gw.bytes.count)), prefix: 0), gw: gw))
+                }
+            }
+            for route in routes {
+                let gw = route.gw ?? gateways.first { $0.isV4 == route.dst.address.isV4 }
+                let dst = route.dst.network
+                let rr = dst.bytes.withUnsafeBufferPointer { d in
+                    gw.map { g in g.bytes.withUnsafeBufferPointer { nl_route_add(pod.sock, dst.family, d.baseAddress, UInt8(route.dst.prefix), $0.baseAddress, podLink.index, 0) } }
+                        ?? nl_route_add(pod.sock, dst.family, d.baseAddress, UInt8(route.dst.prefix), nil, podLink.index, 0)
+                }
+                if rr != -EEXIST { try pod.check(rr, "add route \(route.dst) in \(env.netns)") }
+            }
+            ipamResult.routes = routes
+
+            // The node side: the gateway on the bridge, forwarding, masquerade.
+            if conf.isGateway {
+                for ip in ipamResult.ips {
+                    guard let gw = ip.gateway else { continue }
+                    let rr = gw.bytes.withUnsafeBufferPointer { nl_addr_add(node.sock, bridge.index, gw.family, $0.baseAddress, UInt8(ip.address.prefix)) }
+                    if rr != -EEXIST { try node.check(rr, "add gateway \(gw)/\(ip.address.prefix) to \(conf.bridge)") }
+                    _ = nl_sysctl(gw.isV4 ? "net/ipv4/ip_forward" : "net/ipv6/conf/all/forwarding", "1")
+                }
+            }
+            if conf.ipMasq {
+                try Masquerade.add(network: conf.name, ips: ipamResult.ips.map(\.address), lockDir: lockDirectory(conf))
+                undo.append { Masquerade.remove(network: conf.name, ips: ipamResult.ips.map(\.address.address)) }
+            }
+            TestHooks.crashPoint("before-result")
+            var result = CNIResult()
+            let bridgeNow = try node.link(conf.bridge) ?? bridge
+            result.interfaces = [
+                .init(name: conf.bridge, mac: node.mac(bridgeNow), mtu: bridgeNow.mtu, sandbox: nil),
+                .init(name: hostName, mac: node.mac(host), mtu: host.mtu, sandbox: nil),
+                .init(name: env.ifname, mac: pod.mac(podLink), mtu: podLink.mtu, sandbox: env.netns),
+            ]
+            result.ips = ipamResult.ips
+            result.routes = ipamResult.routes
+            result.dns = conf.dns ?? ipamResult.dns
+            return result
+        } catch let error as CNIError {
+            rollback()
+            throw error
+        } catch {
+            rollback()
+            throw CNIError(.internalError, "\(error)")
+        }
+    }
+
+    static func lockDirectory(_ conf: NetworkConfig) -> String {
+        let dir = (conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir) + "/" + conf.name
+        _ = mkdir(conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir, 0o755)
+        _ = mkdir(dir, 0o755)
+        return dir
+    }
+
+    static func ensureBridge(_ conf: NetworkConfig, _ node: Netlink) throws(CNIError) -> nl_link_info {
+        if let existing = try node.link(conf.bridge) {
+            guard String(cString: withUnsafeBytes(of: existing.kind) { Array($0.bindMemory(to: CChar.self)) + [0] }) == "bridge" else {
+                throw CNIError(.invalidConfig, "\(conf.bridge) exists and is not a bridge")
+            }
+            if existing.flags & UInt32(IFF_UP) == 0 {
+                try node.check(nl_link_set(node.sock, existing.index, 1, 0, 0, nil), "bring \(conf.bridge) up")
+            }
+            return existing
+        }
+        let r = nl_bridge_add(node.sock, conf.bridge, conf.mtu)
+        if r != -EEXIST { try node.check(r, "create bridge \(conf.bridge)") }  // a concurrent ADD made it
+        guard let created = try node.link(conf.bridge) else { throw CNIError(.netlink, "bridge \(conf.bridge) vanished") }
+        try node.check(nl_link_set(node.sock, created.index, 1, 0, 0, nil), "bring \(conf.bridge) up")
+        if conf.promiscMode { try node.check(nl_link_promisc(node.sock, created.index, 1), "promiscuous mode on \(conf.bridge)") }
+        return created
+    }
+
+    /// DEL: best effort and idempotent. The netns or the link may already be gone.
+    static func del(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) {
+        var addresses: [IPAddress] = []
+        if let prev = conf.prevResult, let r = try? CNIResult(json: prev) { addresses = r.ips.map(\.address.address) }
+        if addresses.isEmpty, let ipam = conf.ipam, ipam.type == IPAM.builtin {
+            addresses = Allocator(config: ipam).held(containerID: env.containerID, ifname: env.ifname)
+        }
+        if !env.netns.isEmpty, access(env.netns, F_OK) == 0, let pod = try? Netlink(netnsPath: env.netns) {
+            let r = nl_link_del(pod.sock, env.ifname)
+            if r < 0 && r != -ENODEV { throw CNIError(.netlink, "delete \(env.ifname) in \(env.netns)", errnoText(-r)) }
+        }
+        // Without the pod's namespace (already gone), remove the node side directly.
+        if let node = try? Netlink() {
+            _ = nl_link_del(node.sock, hostVethName(containerID: env.containerID, ifname: env.ifname))
+        }
+        if conf.ipMasq { Masquerade.remove(network: conf.name, ips: addresses) }
+        try IPAM.del(conf, env)
+    }
+
+    /// CHECK: what ADD made is still there.
+    static func check(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) {
+        guard let prevJSON = conf.prevResult else { throw CNIError(.invalidConfig, "CHECK needs prevResult") }
+        let prev = try CNIResult(json: prevJSON)
+        let pod = try Netlink(netnsPath: env.netns)
+        guard let podLink = try pod.link(env.ifname) else {
+            throw CNIError(.invalidConfig, "interface \(env.ifname) is missing in \(env.netns)")
+        }
+        var raw = [UInt8](repeating: 0, count: 17 * 32)
+        var prefixes = [UInt8](repeating: 0, count: 32)
+        let n = nl_addr_list(pod.sock, podLink.index, &raw, &prefixes, 32)
+        try pod.check(n, "list addresses of \(env.ifname)")
+        var present = Set<String>()
+        for i in 0..<Int(n) {
+            let family = Int32(raw[17 * i])
+            let len = family == AF_INET ? 4 : 16
+            present.insert(CIDR(address: IPAddress(bytes: Array(raw[(17 * i + 1)...(17 * i + len)])), prefix: Int(prefixes[i])).description)
+        }
+        for ip in prev.ips where !present.contains(ip.address.description) {
+            throw CNIError(.invalidConfig, "address \(ip.address) is missing on \(env.ifname)")
+        }
+        let node = try Netlink()
+        guard let host = try node.link(hostVethName(containerID: env.containerID, ifname: env.ifname)),
+              let bridge = try node.link(conf.bridge), host.master == bridge.index else {
+            throw CNIError(.invalidConfig, "the node side of \(env.ifname) is not on bridge \(conf.bridge)")
+        }
+        try IPAM.check(conf, env, expected: prev.ips.map(\.address.address))
+    }
+
+    /// GC (CNI 1.1): everything of this network not in the valid attachments goes.
+    static func gc(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) {
+        let freed = try IPAM.gc(conf, env)
+        if conf.ipMasq { Masquerade.remove(network: conf.name, ips: freed) }
+        // veths on our bridge that no valid attachment owns.
+        let valid = Set((conf.validAttachments ?? []).map { hostVethName(containerID: $0.containerID, ifname: $0.ifname) })
+        guard let node = try? Netlink(), let bridge = try node.link(conf.bridge) else { return }
+        var names = [CChar](repeating: 0, count: 16 * 4096)
+        var masters = [Int32](repeating: 0, count: 4096)
+        let n = nl_link_dump(node.sock, &names, &masters, 4096)
+        for i in 0..<max(0, Int(n)) where masters[i] == bridge.index {
+            let name = String(decoding: names[(16 * i)..<(16 * i + 16)].prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if name.hasPrefix("veth") && !valid.contains(name) { _ = nl_link_del(node.sock, name) }
+        }
+    }
+
+    /// STATUS: ready when the IPAM can hand out addresses.
+    static func status(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) {
+        guard let ipam = conf.ipam else { return }
+        if ipam.type == IPAM.builtin {
+            let store = LeaseStore(dataDir: ipam.dataDir, network: ipam.network)
+            do { try store.lock() } catch { throw CNIError(.notAvailable, "IPAM data directory is not usable", error.description) }
+            store.unlock()
+        } else {
+            _ = try Delegate.result(try Delegate.run(ipam.type, command: "STATUS", config: conf.raw, env: env), type: ipam.type)
+        }
+    }
+}
+
+/// Test hook: SWNET_TEST_CRASH_AT=<point> kills the plugin with SIGKILL at that point, so tests
+/// can prove that a crash at any step leaves nothing that DEL or GC cannot clean.
+enum TestHooks {
+    static let point: String? = getenv("SWNET_TEST_CRASH_AT").map { String(cString: $0) }
+    static func crashPoint(_ name: String) {
+        if point == name { kill(getpid(), SIGKILL) }
+    }
+}

@@ -1,0 +1,119 @@
+import CNetlink
+import Glibc
+
+/// Address leases on disk, in host-local's layout so existing tooling reads them:
+/// `<dataDir>/<network>/<ip>` holds "<containerID>\r\n<ifname>" (and, from swnet, a third line
+/// with the pod's netns path), `last_reserved_ip.<n>` continues round-robin, and every change
+/// happens under flock on `<dataDir>/<network>/lock`, so concurrent ADDs from many processes
+/// never hand out one address twice.
+public final class LeaseStore {
+    public struct Lease: Sendable {
+        public var ip: IPAddress
+        public var containerID: String
+        public var ifname: String
+        public var netns: String?
+    }
+
+    public let directory: String
+    private var lockFd: Int32 = -1
+
+    public init(dataDir: String, network: String) {
+        directory = dataDir + "/" + network
+    }
+
+    deinit { unlock() }
+
+    /// Takes the network's lock (creating the directory); held until `unlock` or deinit.
+    public func lock() throws(CNIError) {
+        if lockFd >= 0 { return }
+        var path = ""
+        for part in directory.split(separator: "/") {
+            path += "/" + part
+            if mkdir(path, 0o755) < 0 && errno != EEXIST {
+                throw CNIError(.ioFailure, "cannot create the IPAM data directory", "\(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        let fd = open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0 { throw CNIError(.ioFailure, "cannot open the IPAM lock", "\(directory)/lock: \(String(cString: strerror(errno)))") }
+        while flock(fd, LOCK_EX) < 0 {
+            if errno == EINTR { continue }
+            close(fd)
+            throw CNIError(.ioFailure, "cannot lock the IPAM data", String(cString: strerror(errno)))
+        }
+        lockFd = fd
+    }
+
+    public func unlock() {
+        if lockFd >= 0 { close(lockFd); lockFd = -1 }
+    }
+
+    static func fileName(_ ip: IPAddress) -> String { ip.description }
+
+    public func leases() -> [Lease] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var out: [Lease] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let ip = IPAddress(name), let lease = read(ip) else { continue }
+            out.append(lease)
+        }
+        return out
+    }
+
+    func read(_ ip: IPAddress) -> Lease? {
+        let fd = open(directory + "/" + LeaseStore.fileName(ip), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 1024)
+        let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return Lease(ip: ip, containerID: "", ifname: "", netns: nil) }
+        let lines = String(decoding: buf[0..<n], as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
+        return Lease(ip: ip, containerID: lines[0].trimmingCharacters(), ifname: lines.count > 1 ? lines[1] : "",
+                     netns: lines.count > 2 && !lines[2].isEmpty ? lines[2] : nil)
+    }
+
+    /// Creates the lease file; false when the address is taken.
+    func reserve(_ ip: IPAddress, containerID: String, ifname: String, netns: String) throws(CNIError) -> Bool {
+        let path = directory + "/" + LeaseStore.fileName(ip)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd < 0 {
+            if errno == EEXIST { return false }
+            throw CNIError(.ioFailure, "cannot write a lease", "\(path): \(String(cString: strerror(errno)))")
+        }
+        let text = "\(containerID)\r\n\(ifname)\r\n\(netns)"
+        let ok = text.withCString { write(fd, $0, strlen($0)) } >= 0
+        close(fd)
+        if !ok { unlink(path); throw CNIError(.ioFailure, "cannot write a lease", path) }
+        return true
+    }
+
+    func remove(_ ip: IPAddress) { unlink(directory + "/" + LeaseStore.fileName(ip)) }
+
+    func lastReserved(_ set: Int) -> IPAddress? {
+        guard let bytes = try? readSmallFile(directory + "/last_reserved_ip.\(set)") else { return nil }
+        return IPAddress(String(decoding: bytes, as: UTF8.self).trimmingCharacters())
+    }
+
+    func setLastReserved(_ ip: IPAddress, _ set: Int) {
+        _ = nl_write_file(directory + "/last_reserved_ip.\(set)", ip.description)
+    }
+}
+
+func readSmallFile(_ path: String) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw CNIError(.ioFailure, "read", path) }
+    defer { close(fd) }
+    var buf = [UInt8](repeating: 0, count: 4096)
+    let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    return n > 0 ? Array(buf[0..<n]) : []
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\n" || c == "\r" || c == "\t" { s = s.dropFirst() }
+        while let c = s.last, c == " " || c == "\n" || c == "\r" || c == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,112 @@
+import JSONCore
+
+/// One plugin's network configuration as the runtime passes it on stdin (CNI 0.3.1 - 1.1).
+public struct NetworkConfig: Sendable {
+    public static let supportedVersions = ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"]
+
+    public var cniVersion: String
+    public var name: String
+    public var type: String
+    // bridge plugin keys (the reference bridge's names)
+    public var bridge: String
+    public var isGateway: Bool
+    public var isDefaultGateway: Bool
+    public var forceAddress: Bool
+    public var ipMasq: Bool
+    public var mtu: UInt32
+    public var hairpinMode: Bool
+    public var promiscMode: Bool
+    public var mac: String?
+    public var ipam: IPAMConfig?
+    public var ipamRaw: JSONValue?
+    public var dns: JSONValue?
+    public var prevResult: JSONValue?
+    public var runtimeConfig: JSONValue?
+    /// GC: the attachments that must survive.
+    public var validAttachments: [Attachment]?
+    /// The whole config as received, for delegating to an IPAM plugin.
+    public var raw: JSONValue
+
+    public struct Attachment: Hashable, Sendable {
+        public var containerID: String
+        public var ifname: String
+    }
+
+    public init(json: JSONValue) throws(CNIError) {
+        raw = json
+        do {
+            let o = try JSONObject(json, path: "")
+            cniVersion = try o.optional("cniVersion") ?? "0.1.0"
+            name = try o.optional("name") ?? ""
+            type = try o.optional("type") ?? ""
+            bridge = try o.optional("bridge") ?? "cni0"
+            isDefaultGateway = try o.optional("isDefaultGateway") ?? false
+            isGateway = (try o.optional("isGateway") ?? false) || isDefaultGateway
+            forceAddress = try o.optional("forceAddress") ?? false
+            ipMasq = try o.optional("ipMasq") ?? false
+            mtu = try o.optional("mtu") ?? 0
+            hairpinMode = try o.optional("hairpinMode") ?? false
+            promiscMode = try o.optional("promiscMode") ?? false
+            dns = try o.optional("dns")
+            prevResult = try o.optional("prevResult")
+            runtimeConfig = try o.optional("runtimeConfig")
+            ipamRaw = try o.optional("ipam")
+            var attachments: [Attachment]?
+            if let list: [JSONValue] = try o.optional("cni.dev/valid-attachments") ?? o.optional("cni.dev/attachments") {
+                attachments = []
+                for (i, item) in list.enumerated() {
+                    let a = try JSONObject(item, path: "cni.dev/valid-attachments[\(i)]")
+                    attachments!.append(Attachment(containerID: try a.required("containerID"), ifname: try a.required("ifname")))
+                }
+            }
+            validAttachments = attachments
+            // MAC: args.cni.mac, then runtimeConfig.mac (the capability), as the reference bridge.
+            if case .object(let args, _)? = json["args"], case .object(let cni, _)? = args["cni"], case .string(let m)? = cni["mac"] { mac = m }
+            if case .string(let m)? = runtimeConfig?["mac"] { mac = m }
+            if let m = try o.optional("mac") as String? { mac = m }
+        } catch {
+            throw CNIError(.decodingFailure, "failed to decode the network configuration", "\(error)")
+        }
+        guard NetworkConfig.supportedVersions.contains(cniVersion) else {
+            throw CNIError(.incompatibleVersion, "incompatible CNI version",
+                           "config is \"\(cniVersion)\", swnet supports \(NetworkConfig.supportedVersions.joined(separator: ", "))")
+        }
+        guard !name.isEmpty else { throw CNIError(.invalidConfig, "invalid network configuration", "name: is required") }
+        guard name.utf8.allSatisfy({ isNameByte($0) }) else {
+            throw CNIError(.invalidConfig, "invalid network configuration", "name: \"\(name)\" may hold letters, digits, _ . - only")
+        }
+        if hairpinMode && promiscMode {
+            throw CNIError(.invalidConfig, "invalid network configuration", "hairpinMode and promiscMode cannot both be set")
+        }
+        if bridge.isEmpty || bridge.utf8.count > 15 {
+            throw CNIError(.invalidConfig, "invalid network configuration", "bridge: \"\(bridge)\" is not a valid interface name")
+        }
+        if let mac, MACAddress(mac) == nil {
+            throw CNIError(.invalidConfig, "invalid network configuration", "mac: \"\(mac)\" is not a MAC address")
+        }
+        if let ipamRaw { ipam = try IPAMConfig(json: ipamRaw, network: name) }
+    }
+}
+
+func isNameByte(_ c: UInt8) -> Bool {
+    (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2E || c == 0x2D
+}
+
+/// "aa:bb:cc:dd:ee:ff".
+public struct MACAddress: Sendable {
+    public let bytes: [UInt8]
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":")
+        guard parts.count == 6 else { return nil }
+        var out: [UInt8] = []
+        for p in parts {
+            guard p.count == 2, let b = UInt8(p, radix: 16) else { return nil }
+            out.append(b)
+        }
+        bytes = out
+    }
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+    public var description: String {
+        bytes.map { b in let s = String(b, radix: 16); return s.count == 1 ? "0" + s : s }.joined(separator: ":")
+    }
+}

@@ -1,0 +1,84 @@
+import Glibc
+import JSONCore
+
+/// `swnet` as a CNI plugin (CNI_COMMAND set; also as `swnet-ipam`, the IPAM plugin) and as a
+/// command-line tool (`swnet add|del|check|gc|status CONFIG NETNS`).
+public enum SwnetMain {
+    public static func main(_ argv: [String], environment: [String: String]) -> Int32 {
+        let name = String(argv.first?.split(separator: "/").last ?? "swnet")
+        if environment["CNI_COMMAND"] != nil {
+            return plugin(ipamOnly: name == IPAM.builtin, environment: environment)
+        }
+        return SwnetCLI.main(Array(argv.dropFirst()), environment: environment)
+    }
+
+    /// The CNI protocol: config on stdin, result or error JSON on stdout, logs on stderr.
+    static func plugin(ipamOnly: Bool, environment: [String: String]) -> Int32 {
+        let env = CNIEnvironment(environment)
+        var version = "1.1.0"
+        do {
+            let input = readAll(0)
+            if env.command == "VERSION" {
+                let supported = JSONValue.array(NetworkConfig.supportedVersions.map { .string($0) })
+                out(JSONValue.object([("cniVersion", .string("1.1.0")), ("supportedVersions", supported)]).serialized())
+                return 0
+            }
+            let json: JSONValue
+            do { json = try JSONParser.parse(input) } catch {
+                throw CNIError(.decodingFailure, "failed to decode the network configuration", "invalid JSON at \(error)")
+            }
+            if case .string(let v)? = json["cniVersion"] { version = v }
+            let conf = try NetworkConfig(json: json)
+            try env.validate()
+            if let text = try run(conf, env, ipamOnly: ipamOnly) { out(text) }
+            return 0
+        } catch let error as CNIError {
+            out(error.json(version: version))
+            err("swnet: \(env.command): \(error.description)")
+            return 1
+        } catch {
+            out(CNIError(.internalError, "\(error)").json(version: version))
+            return 1
+        }
+    }
+
+    /// Runs one command; returns the result text to print, if any.
+    public static func run(_ conf: NetworkConfig, _ env: CNIEnvironment, ipamOnly: Bool = false) throws(CNIError) -> String? {
+        if ipamOnly { return try IPAM.main(conf, env) }
+        switch env.command {
+        case "ADD": return try BridgePlugin.add(conf, env).json(version: conf.cniVersion).serialized()
+        case "DEL": try BridgePlugin.del(conf, env)
+        case "CHECK": try BridgePlugin.check(conf, env)
+        case "GC": try BridgePlugin.gc(conf, env)
+        case "STATUS": try BridgePlugin.status(conf, env)
+        default: throw CNIError(.invalidEnvironment, "unknown CNI_COMMAND", "\"\(env.command)\" (ADD, DEL, CHECK, GC, STATUS, VERSION)")
+        }
+        return nil
+    }
+
+    static func readAll(_ fd: Int32) -> [UInt8] {
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return out }
+            out += buf[0..<n]
+        }
+    }
+
+    static func out(_ s: String) { writeAll(1, s + "\n") }
+    static func err(_ s: String) { writeAll(2, s + "\n") }
+
+    static func writeAll(_ fd: Int32, _ s: String) {
+        var s = s
+        s.withUTF8 { buf in
+            var off = 0
+            while off < buf.count {
+                let n = write(fd, buf.baseAddress! + off, buf.count - off)
+                if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+                off += n
+            }
+        }
+    }
+}
