@@ -165,13 +165,14 @@ int nl_bridge_add(struct nl_sock *nl, const char *name, uint32_t mtu) {
 }
 
 int nl_veth_add(struct nl_sock *nl, const char *name, const char *peer, int peer_netns_fd, uint32_t mtu,
-                const uint8_t *peer_mac) {
+                const uint8_t *peer_mac, int32_t master) {
   char buf[MNL_SOCKET_BUFFER_SIZE];
   struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
   struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_UNSPEC;
   mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
   if (mtu) mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+  if (master > 0) mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
   struct nlattr *linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
   mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
   struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);

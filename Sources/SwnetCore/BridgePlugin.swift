@@ -34,13 +34,13 @@ enum BridgePlugin {
             let bridge = try ensureBridge(conf, node)
             let hostName = hostVethName(containerID: env.containerID, ifname: env.ifname)
             let mac = conf.mac.flatMap(MACAddress.init)?.bytes
-            var r = mac.map { m in m.withUnsafeBufferPointer { nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, $0.baseAddress) } }
-                ?? nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, nil)
+            var r = mac.map { m in m.withUnsafeBufferPointer { nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, $0.baseAddress, bridge.index) } }
+                ?? nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, nil, bridge.index)
             if r == -EEXIST, try node.link(hostName) != nil {
                 // Left by an ADD that was killed: it is ours, remove it and try again.
                 _ = nl_link_del(node.sock, hostName)
-                r = mac.map { m in m.withUnsafeBufferPointer { nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, $0.baseAddress) } }
-                    ?? nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, nil)
+                r = mac.map { m in m.withUnsafeBufferPointer { nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, $0.baseAddress, bridge.index) } }
+                    ?? nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, nil, bridge.index)
             }
             try node.check(r, "create veth \(hostName) <-> \(env.ifname)")
             undo.append { _ = nl_link_del(pod.sock, env.ifname) }
@@ -48,7 +48,7 @@ enum BridgePlugin {
             guard let host = try node.link(hostName), let podLink = try pod.link(env.ifname) else {
                 throw CNIError(.netlink, "veth \(hostName) vanished after creation")
             }
-            try node.check(nl_link_set(node.sock, host.index, 1, bridge.index, 0, nil), "attach \(hostName) to \(conf.bridge)")
+            try node.check(nl_link_set(node.sock, host.index, 1, 0, 0, nil), "bring \(hostName) up")
             if conf.hairpinMode { try node.check(nl_brport_hairpin(node.sock, host.index, 1), "hairpin mode on \(hostName)") }
 
             // The pod side: addresses, up, routes.

@@ -32,8 +32,10 @@ struct nl_link_info {
 int nl_link_get(struct nl_sock *nl, const char *name, struct nl_link_info *info);
 int nl_bridge_add(struct nl_sock *nl, const char *name, uint32_t mtu);
 // A veth pair: `name` here, `peer` created directly in the namespace of `peer_netns_fd`.
+// `master` > 0: created already enslaved to that bridge (no window in which a crash leaves a
+// veth that is not on the bridge).
 int nl_veth_add(struct nl_sock *nl, const char *name, const char *peer, int peer_netns_fd, uint32_t mtu,
-                const uint8_t *peer_mac);
+                const uint8_t *peer_mac, int32_t master);
 int nl_link_set(struct nl_sock *nl, int32_t index, int up, int32_t master, uint32_t mtu, const uint8_t *mac);
 int nl_link_promisc(struct nl_sock *nl, int32_t index, int on);
 int nl_brport_hairpin(struct nl_sock *nl, int32_t index, int on);
