@@ -29,8 +29,9 @@ let package = Package(
         // The runc-compatible command line: thin, over CrunRuntime.
         .target(name: "CrunCLI", dependencies: ["CrunRuntime", "OCISpec"]),
         .executableTarget(name: "crun-swift", dependencies: ["CrunCLI"]),
-        // swnet: CNI bridge and IPAM plugins. Netlink through libmnl in C.
-        .target(name: "CNetlink", cSettings: [.define("_GNU_SOURCE")], linkerSettings: [.linkedLibrary("mnl")]),
+        // swnet: CNI bridge and IPAM plugins. rtnetlink spoken directly in C (nlmsg.h), so the
+        // binary links fully static.
+        .target(name: "CNetlink", cSettings: [.define("_GNU_SOURCE")]),
         .target(name: "SwnetCore", dependencies: ["CNetlink", "JSONCore"]),
         .executableTarget(name: "swnet", dependencies: ["SwnetCore"]),
         .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "SwnetCore"]),

@@ -1,8 +1,8 @@
-// rtnetlink requests through libmnl: build one message, send it, read the ACK.
+// rtnetlink requests: build one message, send it, read the ACK (helpers in nlmsg.h).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
@@ -14,15 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cnetlink.h"
+#include "nlmsg.h"
 
 struct nl_sock {
-  struct mnl_socket *mnl;
+  int fd;
   unsigned int portid;
   unsigned int seq;
 };
@@ -30,15 +33,18 @@ struct nl_sock {
 struct nl_sock *nl_open(void) {
   struct nl_sock *nl = calloc(1, sizeof *nl);
   if (!nl) return NULL;
-  nl->mnl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-  if (!nl->mnl || mnl_socket_bind(nl->mnl, 0, MNL_SOCKET_AUTOPID) < 0) {
+  nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  struct sockaddr_nl addr = {.nl_family = AF_NETLINK};
+  socklen_t alen = sizeof addr;
+  if (nl->fd < 0 || bind(nl->fd, (struct sockaddr *)&addr, sizeof addr) < 0 ||
+      getsockname(nl->fd, (struct sockaddr *)&addr, &alen) < 0) {
     int e = errno;
-    if (nl->mnl) mnl_socket_close(nl->mnl);
+    if (nl->fd >= 0) close(nl->fd);
     free(nl);
     errno = e;
     return NULL;
   }
-  nl->portid = mnl_socket_get_portid(nl->mnl);
+  nl->portid = addr.nl_pid;
   nl->seq = (unsigned int)time(NULL);
   return nl;
 }
@@ -76,12 +82,12 @@ struct nl_sock *nl_open_in(const char *netns_path) {
 
 void nl_close(struct nl_sock *nl) {
   if (!nl) return;
-  mnl_socket_close(nl->mnl);
+  close(nl->fd);
   free(nl);
 }
 
 static struct nlmsghdr *start(char *buf, struct nl_sock *nl, uint16_t type, uint16_t flags) {
-  struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+  struct nlmsghdr *nlh = nlm_put_header(buf);
   nlh->nlmsg_type = type;
   nlh->nlmsg_flags = NLM_F_REQUEST | flags;
   nlh->nlmsg_seq = ++nl->seq;
@@ -89,18 +95,19 @@ static struct nlmsghdr *start(char *buf, struct nl_sock *nl, uint16_t type, uint
 }
 
 // Sends and runs callbacks until the ACK (or the end of a dump).
-static int talk(struct nl_sock *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data) {
-  if (mnl_socket_sendto(nl->mnl, nlh, nlh->nlmsg_len) < 0) return -errno;
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+static int talk(struct nl_sock *nl, struct nlmsghdr *nlh, nlm_cb_t cb, void *data) {
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(nl->fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
+  static char buf[32768];
   for (;;) {
-    ssize_t n = mnl_socket_recvfrom(nl->mnl, buf, sizeof buf);
+    ssize_t n = recv(nl->fd, buf, sizeof buf, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       return -errno;
     }
-    int r = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, nl->portid, cb, data);
+    int r = nlm_cb_run(buf, (size_t)n, nlh->nlmsg_seq, nl->portid, cb, data);
     if (r < 0) return -errno;
-    if (r == MNL_CB_STOP) return 0;
+    if (r == NLM_CB_STOP) return 0;
   }
 }
 
@@ -114,101 +121,101 @@ struct link_query {
 
 static int link_attr(const struct nlattr *attr, void *data) {
   struct nl_link_info *info = data;
-  switch (mnl_attr_get_type(attr)) {
-  case IFLA_MTU: info->mtu = mnl_attr_get_u32(attr); break;
-  case IFLA_MASTER: info->master = (int32_t)mnl_attr_get_u32(attr); break;
+  switch (nlm_attr_type(attr)) {
+  case IFLA_MTU: info->mtu = nlm_attr_u32(attr); break;
+  case IFLA_MASTER: info->master = (int32_t)nlm_attr_u32(attr); break;
   case IFLA_ADDRESS:
-    if (mnl_attr_get_payload_len(attr) == 6) { memcpy(info->mac, mnl_attr_get_payload(attr), 6); info->has_mac = 1; }
+    if (nlm_attr_len(attr) == 6) { memcpy(info->mac, nlm_attr_payload(attr), 6); info->has_mac = 1; }
     break;
   case IFLA_LINKINFO: {
     const struct nlattr *nested;
-    mnl_attr_for_each_nested(nested, attr) {
-      if (mnl_attr_get_type(nested) == IFLA_INFO_KIND) {
-        strncpy(info->kind, mnl_attr_get_str(nested), sizeof info->kind - 1);
+    nlm_attr_for_each_nested(nested, attr) {
+      if (nlm_attr_type(nested) == IFLA_INFO_KIND) {
+        strncpy(info->kind, nlm_attr_str(nested), sizeof info->kind - 1);
       }
     }
     break;
   }
   }
-  return MNL_CB_OK;
+  return NLM_CB_OK;
 }
 
 static int link_cb(const struct nlmsghdr *nlh, void *data) {
   struct nl_link_info *info = data;
-  struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+  struct ifinfomsg *ifm = nlm_payload(nlh);
   info->index = ifm->ifi_index;
   info->flags = ifm->ifi_flags;
-  return mnl_attr_parse(nlh, sizeof *ifm, link_attr, info);
+  return nlm_attr_parse(nlh, sizeof *ifm, link_attr, info);
 }
 
 int nl_link_get(struct nl_sock *nl, const char *name, struct nl_link_info *info) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NLM_BUFFER_SIZE];
   struct nlmsghdr *nlh = start(buf, nl, RTM_GETLINK, NLM_F_ACK);
-  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_UNSPEC;
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+  nlm_attr_put_strz(nlh, IFLA_IFNAME, name);
   memset(info, 0, sizeof *info);
   return talk(nl, nlh, link_cb, info);
 }
 
 int nl_bridge_add(struct nl_sock *nl, const char *name, uint32_t mtu) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NLM_BUFFER_SIZE];
   struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
-  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_UNSPEC;
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-  if (mtu) mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-  struct nlattr *linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
-  mnl_attr_nest_end(nlh, linkinfo);
+  nlm_attr_put_strz(nlh, IFLA_IFNAME, name);
+  if (mtu) nlm_attr_put_u32(nlh, IFLA_MTU, mtu);
+  struct nlattr *linkinfo = nlm_nest_start(nlh, IFLA_LINKINFO);
+  nlm_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+  nlm_nest_end(nlh, linkinfo);
   return ack(nl, nlh);
 }
 
 int nl_veth_add(struct nl_sock *nl, const char *name, const char *peer, int peer_netns_fd, uint32_t mtu,
                 const uint8_t *peer_mac, int32_t master) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NLM_BUFFER_SIZE];
   struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
-  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_UNSPEC;
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-  if (mtu) mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-  if (master > 0) mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
-  struct nlattr *linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
-  struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-  struct nlattr *peer_info = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
-  struct ifinfomsg *pifm = mnl_nlmsg_put_extra_header(nlh, sizeof *pifm);
+  nlm_attr_put_strz(nlh, IFLA_IFNAME, name);
+  if (mtu) nlm_attr_put_u32(nlh, IFLA_MTU, mtu);
+  if (master > 0) nlm_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+  struct nlattr *linkinfo = nlm_nest_start(nlh, IFLA_LINKINFO);
+  nlm_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+  struct nlattr *data = nlm_nest_start(nlh, IFLA_INFO_DATA);
+  struct nlattr *peer_info = nlm_nest_start(nlh, VETH_INFO_PEER);
+  struct ifinfomsg *pifm = nlm_put_extra_header(nlh, sizeof *pifm);
   pifm->ifi_family = AF_UNSPEC;
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
-  if (mtu) mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-  if (peer_mac) mnl_attr_put(nlh, IFLA_ADDRESS, 6, peer_mac);
-  mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
-  mnl_attr_nest_end(nlh, peer_info);
-  mnl_attr_nest_end(nlh, data);
-  mnl_attr_nest_end(nlh, linkinfo);
+  nlm_attr_put_strz(nlh, IFLA_IFNAME, peer);
+  if (mtu) nlm_attr_put_u32(nlh, IFLA_MTU, mtu);
+  if (peer_mac) nlm_attr_put(nlh, IFLA_ADDRESS, 6, peer_mac);
+  nlm_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
+  nlm_nest_end(nlh, peer_info);
+  nlm_nest_end(nlh, data);
+  nlm_nest_end(nlh, linkinfo);
   return ack(nl, nlh);
 }
 
 int nl_link_set(struct nl_sock *nl, int32_t index, int up, int32_t master, uint32_t mtu, const uint8_t *mac) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NLM_BUFFER_SIZE];
   struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_ACK);
-  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_UNSPEC;
   ifm->ifi_index = index;
   if (up >= 0) {
     ifm->ifi_change = IFF_UP;
     ifm->ifi_flags = up ? IFF_UP : 0;
   }
-  if (master > 0) mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
-  if (mtu) mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-  if (mac) mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+  if (master > 0) nlm_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+  if (mtu) nlm_attr_put_u32(nlh, IFLA_MTU, mtu);
+  if (mac) nlm_attr_put(nlh, IFLA_ADDRESS, 6, mac);
   return ack(nl, nlh);
 }
 
 int nl_link_promisc(struct nl_sock *nl, int32_t index, int on) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NLM_BUFFER_SIZE];
   struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_ACK);
-  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_UNSPEC;
   ifm->ifi_index = index;
   ifm->ifi_change = IFF_PROMISC;
@@ -217,23 +224,23 @@ int nl_link_promisc(struct nl_sock *nl, int32_t index, int on) {
 }
 
 int nl_brport_hairpin(struct nl_sock *nl, int32_t index, int on) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NLM_BUFFER_SIZE];
   struct nlmsghdr *nlh = start(buf, nl, RTM_SETLINK, NLM_F_ACK);
-  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_BRIDGE;
   ifm->ifi_index = index;
-  struct nlattr *prot = mnl_attr_nest_start(nlh, IFLA_PROTINFO);
-  mnl_attr_put_u8(nlh, IFLA_BRPORT_MODE, on ? 1 : 0);
-  mnl_attr_nest_end(nlh, prot);
+  struct nlattr *prot = nlm_nest_start(nlh, IFLA_PROTINFO);
+  nlm_attr_put_u8(nlh, IFLA_BRPORT_MODE, on ? 1 : 0);
+  nlm_nest_end(nlh, prot);
   return ack(nl, nlh);
 }
 
 int nl_link_del(struct nl_sock *nl, const char *name) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NLM_BUFFER_SIZE];
   struct nlmsghdr *nlh = start(buf, nl, RTM_DELLINK, NLM_F_ACK);
-  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_UNSPEC;
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+  nlm_attr_put_strz(nlh, IFLA_IFNAME, name);
   return ack(nl, nlh);
 }
 
@@ -245,37 +252,80 @@ struct dump_query {
 
 static int dump_attr(const struct nlattr *attr, void *data) {
   struct dump_query *q = data;
-  if (mnl_attr_get_type(attr) == IFLA_IFNAME) strncpy(q->names + 16 * q->count, mnl_attr_get_str(attr), 15);
-  if (mnl_attr_get_type(attr) == IFLA_MASTER) q->masters[q->count] = (int32_t)mnl_attr_get_u32(attr);
-  return MNL_CB_OK;
+  if (nlm_attr_type(attr) == IFLA_IFNAME) strncpy(q->names + 16 * q->count, nlm_attr_str(attr), 15);
+  if (nlm_attr_type(attr) == IFLA_MASTER) q->masters[q->count] = (int32_t)nlm_attr_u32(attr);
+  return NLM_CB_OK;
 }
 
 static int dump_cb(const struct nlmsghdr *nlh, void *data) {
   struct dump_query *q = data;
-  if (q->count >= q->max) return MNL_CB_OK;
+  if (q->count >= q->max) return NLM_CB_OK;
   memset(q->names + 16 * q->count, 0, 16);
   q->masters[q->count] = 0;
-  mnl_attr_parse(nlh, sizeof(struct ifinfomsg), dump_attr, q);
+  nlm_attr_parse(nlh, sizeof(struct ifinfomsg), dump_attr, q);
   q->count++;
-  return MNL_CB_OK;
+  return NLM_CB_OK;
 }
 
 int nl_link_dump(struct nl_sock *nl, char *names, int32_t *masters, int max) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NLM_BUFFER_SIZE];
   struct nlmsghdr *nlh = start(buf, nl, RTM_GETLINK, NLM_F_DUMP);
-  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_UNSPEC;
   struct dump_query q = {.names = names, .masters = masters, .max = max};
   int r = talk(nl, nlh, dump_cb, &q);
   return r < 0 ? r : q.count;
 }
 
+static int link_rename(struct nl_sock *nl, int32_t index, const char *name) {
+  char buf[NLM_BUFFER_SIZE];
+  struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_ACK);
+  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
+  ifm->ifi_family = AF_UNSPEC;
+  ifm->ifi_index = index;
+  nlm_attr_put_strz(nlh, IFLA_IFNAME, name);
+  return ack(nl, nlh);
+}
+
+int nl_link_retire(struct nl_sock *nl, const char *name) {
+  struct nl_link_info info;
+  int r = nl_link_get(nl, name, &info);
+  if (r < 0) return r;
+  char retired[IFNAMSIZ];
+  snprintf(retired, sizeof retired, "swdel%08x", (unsigned)(getpid() ^ (info.index << 16)));
+  if (nl_link_set(nl, info.index, 0, 0, 0, NULL) == 0 && link_rename(nl, info.index, retired) == 0) {
+    pid_t child = fork();
+    if (child == 0) {
+      if (fork() == 0) {
+        // The helper: off our stdout (a runtime reads it to EOF) and session, then the slow part.
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        for (int fd = 0; fd < 3; fd++) dup2(null, fd);
+        setsid();
+        struct nlmsghdr *nlh;
+        char buf[NLM_BUFFER_SIZE];
+        nlh = start(buf, nl, RTM_DELLINK, NLM_F_ACK);
+        struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
+        ifm->ifi_family = AF_UNSPEC;
+        ifm->ifi_index = info.index;
+        ack(nl, nlh);
+        _exit(0);
+      }
+      _exit(0);
+    }
+    if (child > 0) {
+      while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {}
+      return 0;
+    }
+  }
+  return nl_link_del(nl, name);  // could not rename or fork: delete and wait
+}
+
 // ---- addresses ------------------------------------------------------------------------------
 
 int nl_addr_add(struct nl_sock *nl, int32_t index, int family, const uint8_t *addr, uint8_t prefix) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NLM_BUFFER_SIZE];
   struct nlmsghdr *nlh = start(buf, nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
-  struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+  struct ifaddrmsg *ifa = nlm_put_extra_header(nlh, sizeof *ifa);
   ifa->ifa_family = (uint8_t)family;
   ifa->ifa_prefixlen = prefix;
   ifa->ifa_index = (uint32_t)index;
@@ -284,10 +334,10 @@ int nl_addr_add(struct nl_sock *nl, int32_t index, int family, const uint8_t *ad
   if (family == AF_INET6) {
     // No duplicate address detection: the address is ours by lease, and DAD costs seconds.
     ifa->ifa_flags = IFA_F_NODAD;
-    mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+    nlm_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
   }
-  mnl_attr_put(nlh, IFA_LOCAL, len, addr);
-  mnl_attr_put(nlh, IFA_ADDRESS, len, addr);
+  nlm_attr_put(nlh, IFA_LOCAL, len, addr);
+  nlm_attr_put(nlh, IFA_ADDRESS, len, addr);
   return ack(nl, nlh);
 }
 
@@ -300,27 +350,27 @@ struct addr_query {
 
 static int addr_cb(const struct nlmsghdr *nlh, void *data) {
   struct addr_query *q = data;
-  struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-  if ((int32_t)ifa->ifa_index != q->index || q->count >= q->max) return MNL_CB_OK;
-  struct nlattr *attr;
-  mnl_attr_for_each(attr, nlh, sizeof *ifa) {
-    if (mnl_attr_get_type(attr) != IFA_ADDRESS) continue;
+  struct ifaddrmsg *ifa = nlm_payload(nlh);
+  if ((int32_t)ifa->ifa_index != q->index || q->count >= q->max) return NLM_CB_OK;
+  const struct nlattr *attr;
+  nlm_attr_for_each(attr, nlh, sizeof *ifa) {
+    if (nlm_attr_type(attr) != IFA_ADDRESS) continue;
     uint8_t *slot = q->out + 17 * q->count;
     memset(slot, 0, 17);
     slot[0] = ifa->ifa_family;
-    size_t n = mnl_attr_get_payload_len(attr);
-    memcpy(slot + 1, mnl_attr_get_payload(attr), n > 16 ? 16 : n);
+    size_t n = nlm_attr_len(attr);
+    memcpy(slot + 1, nlm_attr_payload(attr), n > 16 ? 16 : n);
     q->prefixes[q->count] = ifa->ifa_prefixlen;
     q->count++;
     break;
   }
-  return MNL_CB_OK;
+  return NLM_CB_OK;
 }
 
 int nl_addr_list(struct nl_sock *nl, int32_t index, uint8_t *out, uint8_t *prefixes, int max) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NLM_BUFFER_SIZE];
   struct nlmsghdr *nlh = start(buf, nl, RTM_GETADDR, NLM_F_DUMP);
-  struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+  struct ifaddrmsg *ifa = nlm_put_extra_header(nlh, sizeof *ifa);
   ifa->ifa_family = AF_UNSPEC;
   struct addr_query q = {.index = index, .out = out, .prefixes = prefixes, .max = max};
   int r = talk(nl, nlh, addr_cb, &q);
@@ -331,9 +381,9 @@ int nl_addr_list(struct nl_sock *nl, int32_t index, uint8_t *out, uint8_t *prefi
 
 int nl_route_add(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst_len, const uint8_t *gw,
                  int32_t oif, uint32_t mtu) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NLM_BUFFER_SIZE];
   struct nlmsghdr *nlh = start(buf, nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
-  struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
+  struct rtmsg *rtm = nlm_put_extra_header(nlh, sizeof *rtm);
   size_t len = family == AF_INET ? 4 : 16;
   rtm->rtm_family = (uint8_t)family;
   rtm->rtm_dst_len = dst_len;
@@ -341,13 +391,13 @@ int nl_route_add(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst
   rtm->rtm_protocol = RTPROT_BOOT;
   rtm->rtm_scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
   rtm->rtm_type = RTN_UNICAST;
-  if (dst_len) mnl_attr_put(nlh, RTA_DST, len, dst);
-  if (gw) mnl_attr_put(nlh, RTA_GATEWAY, len, gw);
-  if (oif > 0) mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+  if (dst_len) nlm_attr_put(nlh, RTA_DST, len, dst);
+  if (gw) nlm_attr_put(nlh, RTA_GATEWAY, len, gw);
+  if (oif > 0) nlm_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
   if (mtu) {
-    struct nlattr *metrics = mnl_attr_nest_start(nlh, RTA_METRICS);
-    mnl_attr_put_u32(nlh, RTAX_MTU, mtu);
-    mnl_attr_nest_end(nlh, metrics);
+    struct nlattr *metrics = nlm_nest_start(nlh, RTA_METRICS);
+    nlm_attr_put_u32(nlh, RTAX_MTU, mtu);
+    nlm_nest_end(nlh, metrics);
   }
   return ack(nl, nlh);
 }
@@ -361,23 +411,23 @@ struct route_query {
 
 static int route_cb(const struct nlmsghdr *nlh, void *data) {
   struct route_query *q = data;
-  struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-  if (rtm->rtm_family != q->family || rtm->rtm_dst_len != q->dst_len || rtm->rtm_table != RT_TABLE_MAIN) return MNL_CB_OK;
-  if (q->dst_len == 0) { q->count++; return MNL_CB_OK; }
-  struct nlattr *attr;
+  struct rtmsg *rtm = nlm_payload(nlh);
+  if (rtm->rtm_family != q->family || rtm->rtm_dst_len != q->dst_len || rtm->rtm_table != RT_TABLE_MAIN) return NLM_CB_OK;
+  if (q->dst_len == 0) { q->count++; return NLM_CB_OK; }
+  const struct nlattr *attr;
   size_t len = q->family == AF_INET ? 4 : 16;
-  mnl_attr_for_each(attr, nlh, sizeof *rtm) {
-    if (mnl_attr_get_type(attr) == RTA_DST && mnl_attr_get_payload_len(attr) == len &&
-        memcmp(mnl_attr_get_payload(attr), q->dst, len) == 0)
+  nlm_attr_for_each(attr, nlh, sizeof *rtm) {
+    if (nlm_attr_type(attr) == RTA_DST && nlm_attr_len(attr) == len &&
+        memcmp(nlm_attr_payload(attr), q->dst, len) == 0)
       q->count++;
   }
-  return MNL_CB_OK;
+  return NLM_CB_OK;
 }
 
 int nl_route_count(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst_len) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NLM_BUFFER_SIZE];
   struct nlmsghdr *nlh = start(buf, nl, RTM_GETROUTE, NLM_F_DUMP);
-  struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
+  struct rtmsg *rtm = nlm_put_extra_header(nlh, sizeof *rtm);
   rtm->rtm_family = (uint8_t)family;
   struct route_query q = {.family = family, .dst = dst, .dst_len = dst_len};
   int r = talk(nl, nlh, route_cb, &q);

@@ -16,19 +16,18 @@ public struct Allocator {
     public func allocate(containerID: String, ifname: String, netns: String) throws(CNIError) -> CNIResult {
         try store.lock()
         defer { store.unlock() }
-        var existing = store.leases()
-        if existing.contains(where: { $0.containerID == containerID && $0.ifname == ifname }) {
+        if let held = store.indexed(containerID, ifname), held.contains(where: { store.read($0)?.containerID == containerID }) {
             throw CNIError(.invalidConfig, "duplicate allocation is not allowed",
                            "\(containerID)/\(ifname) already holds an address in network \(config.network)")
         }
         var result = CNIResult()
         var reserved: [IPAddress] = []
         for (setIndex, set) in config.rangeSets.enumerated() {
-            var got = try pick(set, setIndex: setIndex, taken: Set(existing.map(\.ip)), containerID: containerID, ifname: ifname, netns: netns)
+            // Taken addresses show up as O_EXCL failures: no need to list the leases.
+            var got = try pick(set, setIndex: setIndex, taken: [], containerID: containerID, ifname: ifname, netns: netns)
             if got == nil && reconcile() > 0 {
                 // Attachments whose namespace is gone gave their addresses back: try again.
-                existing = store.leases()
-                got = try pick(set, setIndex: setIndex, taken: Set(existing.map(\.ip)), containerID: containerID, ifname: ifname, netns: netns)
+                got = try pick(set, setIndex: setIndex, taken: [], containerID: containerID, ifname: ifname, netns: netns)
             }
             guard let (ip, range) = got else {
                 for ip in reserved { store.remove(ip) }
@@ -36,6 +35,7 @@ public struct Allocator {
                                set.map { "\($0.start)-\($0.end)" }.joined(separator: ", "))
             }
             reserved.append(ip)
+            store.setIndex(containerID, ifname, reserved)
             result.ips.append(.init(address: CIDR(address: ip, prefix: range.subnet.prefix), gateway: range.gateway, interface: nil))
         }
         result.routes = config.routes
@@ -75,6 +75,14 @@ public struct Allocator {
     public func release(containerID: String, ifname: String) throws(CNIError) {
         try store.lock()
         defer { store.unlock() }
+        if let ips = store.indexed(containerID, ifname) {
+            for ip in ips where store.read(ip).map({ $0.containerID == containerID && $0.ifname == ifname }) ?? false {
+                store.remove(ip)
+            }
+            store.removeIndex(containerID, ifname)
+            return
+        }
+        // No index (a lease written by host-local, or an ADD killed mid-way): scan.
         for lease in store.leases() where lease.containerID == containerID && (lease.ifname == ifname || lease.ifname.isEmpty) {
             store.remove(lease.ip)
         }
@@ -88,6 +96,7 @@ public struct Allocator {
         var freed: [IPAddress] = []
         for lease in store.leases() where !valid.contains(.init(containerID: lease.containerID, ifname: lease.ifname)) {
             store.remove(lease.ip)
+            store.removeIndex(lease.containerID, lease.ifname)
             freed.append(lease.ip)
         }
         return freed
@@ -101,6 +110,7 @@ public struct Allocator {
             guard let netns = lease.netns, !netns.isEmpty, netns != "/dev/null" else { continue }
             if access(netns, F_OK) != 0 {
                 store.remove(lease.ip)
+                store.removeIndex(lease.containerID, lease.ifname)
                 freed += 1
             }
         }
@@ -109,6 +119,9 @@ public struct Allocator {
 
     /// The addresses (containerID, ifname) holds now (CHECK).
     public func held(containerID: String, ifname: String) -> [IPAddress] {
-        store.leases().filter { $0.containerID == containerID && $0.ifname == ifname }.map(\.ip)
+        if let ips = store.indexed(containerID, ifname) {
+            return ips.filter { store.read($0).map { $0.containerID == containerID && $0.ifname == ifname } ?? false }
+        }
+        return store.leases().filter { $0.containerID == containerID && $0.ifname == ifname }.map(\.ip)
     }
 }

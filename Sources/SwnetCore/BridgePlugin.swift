@@ -145,13 +145,16 @@ enum BridgePlugin {
         if addresses.isEmpty, let ipam = conf.ipam, ipam.type == IPAM.builtin {
             addresses = Allocator(config: ipam).held(containerID: env.containerID, ifname: env.ifname)
         }
+        var podSideGone = true
         if !env.netns.isEmpty, access(env.netns, F_OK) == 0, let pod = try? Netlink(netnsPath: env.netns) {
-            let r = nl_link_del(pod.sock, env.ifname)
+            // The pod end takes the node end with it.
+            let r = nl_link_retire(pod.sock, env.ifname)
             if r < 0 && r != -ENODEV { throw CNIError(.netlink, "delete \(env.ifname) in \(env.netns)", errnoText(-r)) }
+            podSideGone = r == -ENODEV
         }
-        // Without the pod's namespace (already gone), remove the node side directly.
-        if let node = try? Netlink() {
-            _ = nl_link_del(node.sock, hostVethName(containerID: env.containerID, ifname: env.ifname))
+        // Without the pod's end (its namespace is gone), remove the node side directly.
+        if podSideGone, let node = try? Netlink() {
+            _ = nl_link_retire(node.sock, hostVethName(containerID: env.containerID, ifname: env.ifname))
         }
         if conf.ipMasq { Masquerade.remove(network: conf.name, ips: addresses) }
         try IPAM.del(conf, env)

@@ -51,6 +51,7 @@ public final class LeaseStore {
 
     public func leases() -> [Lease] {
         guard let dir = opendir(directory) else { return [] }
+        // (by-attachment/ is not an address and is skipped by the parse below.)
         defer { closedir(dir) }
         var out: [Lease] = []
         while let entry = readdir(dir) {
@@ -89,6 +90,25 @@ public final class LeaseStore {
     }
 
     func remove(_ ip: IPAddress) { unlink(directory + "/" + LeaseStore.fileName(ip)) }
+
+    // An index per attachment (`by-attachment/<id>_<ifname>`: its addresses, one per line)
+    // makes ADD and DEL independent of how many leases the network holds; the per-address
+    // files stay the truth (GC and reconcile read those).
+    func indexPath(_ containerID: String, _ ifname: String) -> String {
+        directory + "/by-attachment/" + containerID + "_" + ifname
+    }
+
+    func indexed(_ containerID: String, _ ifname: String) -> [IPAddress]? {
+        guard let bytes = try? readSmallFile(indexPath(containerID, ifname)) else { return nil }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { IPAddress(String($0)) }
+    }
+
+    func setIndex(_ containerID: String, _ ifname: String, _ ips: [IPAddress]) {
+        _ = mkdir(directory + "/by-attachment", 0o700)
+        _ = nl_write_file(indexPath(containerID, ifname), ips.map(\.description).joined(separator: "\n"))
+    }
+
+    func removeIndex(_ containerID: String, _ ifname: String) { unlink(indexPath(containerID, ifname)) }
 
     func lastReserved(_ set: Int) -> IPAddress? {
         guard let bytes = try? readSmallFile(directory + "/last_reserved_ip.\(set)") else { return nil }

@@ -1,4 +1,4 @@
-// rtnetlink for swnet, through libmnl. Each socket is bound to the network namespace it was
+// rtnetlink for swnet, spoken directly (nlmsg.h). Each socket is bound to the network namespace it was
 // opened in, so a plugin opens one in the node's namespace and one in the pod's (see
 // nl_open_in) and never switches namespaces while it works.
 #ifndef CNETLINK_H
@@ -40,6 +40,10 @@ int nl_link_set(struct nl_sock *nl, int32_t index, int up, int32_t master, uint3
 int nl_link_promisc(struct nl_sock *nl, int32_t index, int on);
 int nl_brport_hairpin(struct nl_sock *nl, int32_t index, int on);
 int nl_link_del(struct nl_sock *nl, const char *name);
+// Removes a link without waiting for the kernel (unregistering a veth takes ~15 ms): it is
+// taken down and renamed at once, so its name is free for a new ADD, and a detached helper
+// process deletes it. 0, -ENODEV when there is no such link, or -errno.
+int nl_link_retire(struct nl_sock *nl, const char *name);
 // Every link: names (16 bytes each) and masters; returns the count or -errno.
 int nl_link_dump(struct nl_sock *nl, char *names, int32_t *masters, int max);
 // family AF_INET/AF_INET6; addr 4 or 16 bytes. EEXIST is returned as is.
