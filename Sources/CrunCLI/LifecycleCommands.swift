@@ -172,9 +172,9 @@ enum LifecycleCommands {
         switch value {
         case .array(let items) where !items.isEmpty:
             return "[\n" + items.map { inner + pretty($0, indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
-        case .object(let dict, let order) where !order.isEmpty:
-            return "{\n" + order.map { key in
-                inner + JSONValue.string(key).serialized() + ": " + pretty(dict[key]!, indent: inner)
+        case .object(let members) where !members.isEmpty:
+            return "{\n" + members.pairs.map { pair in
+                inner + JSONValue.string(pair.key).serialized() + ": " + pretty(pair.value, indent: inner)
             }.joined(separator: ",\n") + "\n\(indent)}"
         default:
             return value.serialized()

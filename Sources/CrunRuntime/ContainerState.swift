@@ -80,11 +80,10 @@ public struct ContainerState: Sendable {
 
     /// What is stored: the spec state plus our own fields.
     func storedJSON() -> JSONValue {
-        guard case .object(var dict, var order) = specJSON(status: status) else { return .null }
-        dict["pid"] = .number("\(pid)")
-        dict["initStartTime"] = .number("\(initStartTime)")
-        order.append("initStartTime")
-        return .object(dict, order: order)
+        guard case .object(var members) = specJSON(status: status) else { return .null }
+        members["pid"] = .number("\(pid)")
+        members["initStartTime"] = .number("\(initStartTime)")
+        return .object(members)
     }
 }
 

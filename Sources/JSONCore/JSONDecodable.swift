@@ -36,12 +36,12 @@ extension JSONValue {
 
 /// The members of a JSON object, read by key with the path of each.
 public struct JSONObject {
-    public let members: [String: JSONValue]
+    public let members: JSONMembers
     public let path: String
 
     public init(_ value: JSONValue, path: String) throws(JSONDecodeError) {
-        guard case .object(let dict, _) = value else { throw .mismatch(value, "an object", path) }
-        members = dict
+        guard case .object(let m) = value else { throw .mismatch(value, "an object", path) }
+        members = m
         self.path = path
     }
 
@@ -126,9 +126,9 @@ extension Array: JSONDecodable where Element: JSONDecodable {
 
 extension Dictionary: JSONDecodable where Key == String, Value: JSONDecodable {
     public init(json: JSONValue, path: String) throws(JSONDecodeError) {
-        guard case .object(let dict, _) = json else { throw .mismatch(json, "an object", path) }
+        guard case .object(let members) = json else { throw .mismatch(json, "an object", path) }
         var out: [String: Value] = [:]
-        for (k, v) in dict { out[k] = try Value(json: v, path: JSONValue.member(path, k)) }
+        for (k, v) in members.pairs { out[k] = try Value(json: v, path: JSONValue.member(path, k)) }
         self = out
     }
 }

@@ -71,10 +71,9 @@ private struct Reader {
 
     mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1
-        var dict: [String: JSONValue] = [:]
-        var order: [String] = []
+        var members = JSONMembers()
         skipSpace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(dict, order: order) }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
         while true {
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
@@ -84,11 +83,11 @@ private struct Reader {
             index += 1
             skipSpace()
             let v = try value(depth: depth + 1)
-            if dict.updateValue(v, forKey: key) == nil { order.append(key) }
+            members[key] = v
             skipSpace()
             guard index < bytes.count else { throw error("unexpected end of input in an object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(dict, order: order) }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
             throw error("expected ',' or '}'")
         }
     }

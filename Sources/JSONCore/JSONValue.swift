@@ -6,19 +6,16 @@ public enum JSONValue: Equatable, Sendable {
     case number(String)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue], order: [String])
+    case object(JSONMembers)
 
     public static func object(_ pairs: [(String, JSONValue)]) -> JSONValue {
-        var dict: [String: JSONValue] = [:]
-        var order: [String] = []
-        for (key, value) in pairs {
-            if dict.updateValue(value, forKey: key) == nil { order.append(key) }
-        }
-        return .object(dict, order: order)
+        var members = JSONMembers()
+        for (key, value) in pairs { members[key] = value }
+        return .object(members)
     }
 
     public subscript(key: String) -> JSONValue? {
-        if case .object(let dict, _) = self { return dict[key] }
+        if case .object(let members) = self { return members[key] }
         return nil
     }
 
@@ -42,5 +39,32 @@ public enum JSONValue: Equatable, Sendable {
         case .array: return "an array"
         case .object: return "an object"
         }
+    }
+}
+
+/// The members of an object, in document order. Config objects have a handful of keys, so a
+/// linear lookup is as fast as hashing and keeps hashing code out of the runtime's start
+/// (peak RSS). A repeated key: the last one wins, at the place of the first.
+public struct JSONMembers: Equatable, Sendable {
+    public private(set) var pairs: [(key: String, value: JSONValue)] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { pairs.isEmpty }
+    public var keys: [String] { pairs.map(\.key) }
+
+    public subscript(key: String) -> JSONValue? {
+        get { pairs.first { $0.key == key }?.value }
+        set {
+            if let i = pairs.firstIndex(where: { $0.key == key }) {
+                if let newValue { pairs[i].value = newValue } else { pairs.remove(at: i) }
+            } else if let newValue {
+                pairs.append((key, newValue))
+            }
+        }
+    }
+
+    public static func == (a: JSONMembers, b: JSONMembers) -> Bool {
+        a.pairs.count == b.pairs.count && zip(a.pairs, b.pairs).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 }

@@ -19,13 +19,13 @@ extension JSONValue {
                 item.write(to: &out)
             }
             out += "]"
-        case .object(let dict, let order):
+        case .object(let members):
             out += "{"
-            for (i, key) in order.enumerated() {
+            for (i, pair) in members.pairs.enumerated() {
                 if i > 0 { out += "," }
-                JSONValue.writeString(key, to: &out)
+                JSONValue.writeString(pair.key, to: &out)
                 out += ":"
-                dict[key]!.write(to: &out)
+                pair.value.write(to: &out)
             }
             out += "}"
         }

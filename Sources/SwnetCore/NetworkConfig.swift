@@ -61,7 +61,7 @@ public struct NetworkConfig: Sendable {
             }
             validAttachments = attachments
             // MAC: args.cni.mac, then runtimeConfig.mac (the capability), as the reference bridge.
-            if case .object(let args, _)? = json["args"], case .object(let cni, _)? = args["cni"], case .string(let m)? = cni["mac"] { mac = m }
+            if case .string(let m)? = json["args"]?["cni"]?["mac"] { mac = m }
             if case .string(let m)? = runtimeConfig?["mac"] { mac = m }
             if let m = try o.optional("mac") as String? { mac = m }
         } catch {

@@ -152,8 +152,8 @@ enum FileSystemPath {
 extension JSONValue {
     /// This object with `key` set.
     func setting(_ key: String, _ value: JSONValue) -> JSONValue {
-        guard case .object(var dict, var order) = self else { return self }
-        if dict.updateValue(value, forKey: key) == nil { order.append(key) }
-        return .object(dict, order: order)
+        guard case .object(var members) = self else { return self }
+        members[key] = value
+        return .object(members)
     }
 }
