@@ -113,6 +113,17 @@ static int talk(struct nl_sock *nl, struct nlmsghdr *nlh, nlm_cb_t cb, void *dat
 
 static int ack(struct nl_sock *nl, struct nlmsghdr *nlh) { return talk(nl, nlh, NULL, NULL); }
 
+// Starts an RTM_*LINK request about link `index` (0: the request names it) in `buf`.
+static struct nlmsghdr *link_request(char *buf, struct nl_sock *nl, uint16_t type, uint16_t flags, uint8_t family,
+                                     int32_t index, struct ifinfomsg **ifm_out) {
+  struct nlmsghdr *nlh = start(buf, nl, type, flags);
+  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
+  ifm->ifi_family = family;
+  ifm->ifi_index = index;
+  if (ifm_out) *ifm_out = ifm;
+  return nlh;
+}
+
 // ---- links ----------------------------------------------------------------------------------
 
 struct link_query {
@@ -198,10 +209,8 @@ int nl_veth_add(struct nl_sock *nl, const char *name, const char *peer, int peer
 
 int nl_link_set(struct nl_sock *nl, int32_t index, int up, int32_t master, uint32_t mtu, const uint8_t *mac) {
   char buf[NLM_BUFFER_SIZE];
-  struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_ACK);
-  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
-  ifm->ifi_family = AF_UNSPEC;
-  ifm->ifi_index = index;
+  struct ifinfomsg *ifm;
+  struct nlmsghdr *nlh = link_request(buf, nl, RTM_NEWLINK, NLM_F_ACK, AF_UNSPEC, index, &ifm);
   if (up >= 0) {
     ifm->ifi_change = IFF_UP;
     ifm->ifi_flags = up ? IFF_UP : 0;
@@ -214,10 +223,8 @@ int nl_link_set(struct nl_sock *nl, int32_t index, int up, int32_t master, uint3
 
 int nl_link_promisc(struct nl_sock *nl, int32_t index, int on) {
   char buf[NLM_BUFFER_SIZE];
-  struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_ACK);
-  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
-  ifm->ifi_family = AF_UNSPEC;
-  ifm->ifi_index = index;
+  struct ifinfomsg *ifm;
+  struct nlmsghdr *nlh = link_request(buf, nl, RTM_NEWLINK, NLM_F_ACK, AF_UNSPEC, index, &ifm);
   ifm->ifi_change = IFF_PROMISC;
   ifm->ifi_flags = on ? IFF_PROMISC : 0;
   return ack(nl, nlh);
@@ -225,10 +232,7 @@ int nl_link_promisc(struct nl_sock *nl, int32_t index, int on) {
 
 int nl_brport_hairpin(struct nl_sock *nl, int32_t index, int on) {
   char buf[NLM_BUFFER_SIZE];
-  struct nlmsghdr *nlh = start(buf, nl, RTM_SETLINK, NLM_F_ACK);
-  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
-  ifm->ifi_family = AF_BRIDGE;
-  ifm->ifi_index = index;
+  struct nlmsghdr *nlh = link_request(buf, nl, RTM_SETLINK, NLM_F_ACK, AF_BRIDGE, index, NULL);
   struct nlattr *prot = nlm_nest_start(nlh, IFLA_PROTINFO);
   nlm_attr_put_u8(nlh, IFLA_BRPORT_MODE, on ? 1 : 0);
   nlm_nest_end(nlh, prot);
@@ -237,9 +241,7 @@ int nl_brport_hairpin(struct nl_sock *nl, int32_t index, int on) {
 
 int nl_link_del(struct nl_sock *nl, const char *name) {
   char buf[NLM_BUFFER_SIZE];
-  struct nlmsghdr *nlh = start(buf, nl, RTM_DELLINK, NLM_F_ACK);
-  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
-  ifm->ifi_family = AF_UNSPEC;
+  struct nlmsghdr *nlh = link_request(buf, nl, RTM_DELLINK, NLM_F_ACK, AF_UNSPEC, 0, NULL);
   nlm_attr_put_strz(nlh, IFLA_IFNAME, name);
   return ack(nl, nlh);
 }
@@ -279,10 +281,7 @@ int nl_link_dump(struct nl_sock *nl, char *names, int32_t *masters, int max) {
 
 static int link_rename(struct nl_sock *nl, int32_t index, const char *name) {
   char buf[NLM_BUFFER_SIZE];
-  struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_ACK);
-  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
-  ifm->ifi_family = AF_UNSPEC;
-  ifm->ifi_index = index;
+  struct nlmsghdr *nlh = link_request(buf, nl, RTM_NEWLINK, NLM_F_ACK, AF_UNSPEC, index, NULL);
   nlm_attr_put_strz(nlh, IFLA_IFNAME, name);
   return ack(nl, nlh);
 }
@@ -301,13 +300,8 @@ int nl_link_retire(struct nl_sock *nl, const char *name) {
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         for (int fd = 0; fd < 3; fd++) dup2(null, fd);
         setsid();
-        struct nlmsghdr *nlh;
         char buf[NLM_BUFFER_SIZE];
-        nlh = start(buf, nl, RTM_DELLINK, NLM_F_ACK);
-        struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
-        ifm->ifi_family = AF_UNSPEC;
-        ifm->ifi_index = info.index;
-        ack(nl, nlh);
+        ack(nl, link_request(buf, nl, RTM_DELLINK, NLM_F_ACK, AF_UNSPEC, info.index, NULL));
         _exit(0);
       }
       _exit(0);
