@@ -130,6 +130,18 @@ final class LifecycleTests {
         #expect(stat.isEmpty || stat.contains(") Z "), "the exec'd process outlived delete --force")
     }
 
+    @Test func execCapAddsACapability() throws {
+        let b = try bundle(["sleep", "1000"]) { c in
+            c.edit("process") { $0["capabilities"] = ["bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]] }
+        }
+        #expect(try cs(["create", "--bundle", b, "ec1"]).status == 0)
+        #expect(try cs(["start", "ec1"]).status == 0)
+        // CAP_KILL = bit 5, CAP_NET_RAW = bit 13.
+        #expect(try cs(["exec", "ec1", "sh", "-c", "grep CapEff /proc/self/status | tr -d '\\t'"]).stdout == "CapEff:0000000000000020\n")
+        #expect(try cs(["exec", "--cap", "CAP_NET_RAW", "ec1", "sh", "-c", "grep CapEff /proc/self/status | tr -d '\\t'"]).stdout == "CapEff:0000000000002020\n")
+        #expect(try cs(["delete", "--force", "ec1"]).status == 0)
+    }
+
     @Test func consoleSocketGetsThePtyMaster() throws {
         let b = try bundle(["sh", "-c", "tty; stty size"]) { c in
             c.edit("process") { $0["terminal"] = true; $0["consoleSize"] = ["height": 21, "width": 77] }
