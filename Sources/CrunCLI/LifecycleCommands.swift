@@ -32,12 +32,13 @@ enum LifecycleCommands {
             FlagSpec(["no-new-keyring"], help: "accepted"),
             FlagSpec(["preserve-fds"], value: true, help: "pass N extra descriptors"),
             FlagSpec(["detach", "d"], help: "accepted (create always detaches)"),
-        ], stopAtPositional: false, usage: "create [--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] ID") { p, g throws(RuntimeError) in
+        ] + NetworkFlags.specs, stopAtPositional: false, usage: "create [--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] ID") { p, g throws(RuntimeError) in
             let id = try oneID(p, "create")
             try checkID(id)
             var request = ContainerCreate.Request(id: id, bundle: Bundle(path: p.value("bundle") ?? "."))
             request.pidFile = p.value("pid-file")
             request.consoleSocket = p.value("console-socket")
+            request.network = NetworkFlags.request(p)
             request.options.noPivot = p.has("no-pivot")
             request.options.preserveFds = try count(p.value("preserve-fds"), "--preserve-fds")
             if p.value("pidfd-socket") != nil { throw .usage("create --pidfd-socket: not supported by this build") }

@@ -12,7 +12,7 @@ enum RunCommand {
         FlagSpec(["pid-file"], value: true, help: "write the container's init pid to this file"),
         FlagSpec(["console-socket"], value: true, help: "not supported by run in this build"),
         FlagSpec(["keep"], help: "accepted for compatibility"),
-    ]
+    ] + NetworkFlags.specs
 
     static let usage = """
         Usage: crun-swift run [--bundle DIR] [--no-pivot] [--preserve-fds N] [--pid-file F] ID
@@ -53,8 +53,13 @@ enum RunCommand {
             options.preserveFds = v
         }
         do {
+            var network: PodNetwork?
+            if let request = NetworkFlags.request(parsed) {
+                try FileSystem.makeDirectories(globals.root)
+                network = PodNetwork(request: request, id: id, directory: "\(globals.root)/\(id).network")
+            }
             return try ContainerRun.run(bundle: Bundle(path: bundle), id: id, options: options, pidFile: parsed.value("pid-file"),
-                                        warn: Diagnostics.warning, debug: Diagnostics.debug)
+                                        network: network, warn: Diagnostics.warning, debug: Diagnostics.debug)
         } catch {
             Diagnostics.error(error.lines)
             return 1
@@ -77,5 +82,22 @@ enum ContainerID {
             isValid(String(c)) ? c : "-"
         })
         return "\(cleaned.isEmpty ? "container" : cleaned)-\(getpid())"
+    }
+}
+
+/// `--network NAME` and where its config and plugins are found.
+enum NetworkFlags {
+    static let specs: [FlagSpec] = [
+        FlagSpec(["network"], value: true, help: "attach a network namespace of its own to the swnet network NAME"),
+        FlagSpec(["network-config-dir"], value: true, help: "where NAME's config is (default /etc/cni/net.d)"),
+        FlagSpec(["cni-path"], value: true, help: "where swnet and other plugins are (default /opt/cni/bin:/usr/lib/cni)"),
+    ]
+
+    static func request(_ parsed: ParsedArguments) -> PodNetwork.Request? {
+        guard let name = parsed.value("network") else { return nil }
+        var r = PodNetwork.Request(name: name)
+        if let d = parsed.value("network-config-dir") { r.confDir = d }
+        if let p = parsed.value("cni-path") { r.cniPath = p }
+        return r
     }
 }

@@ -10,6 +10,7 @@ public enum ContainerCreate {
         public var bundle: Bundle
         public var pidFile: String?
         public var consoleSocket: String?
+        public var network: PodNetwork.Request?
         public var options = PlanOptions()
         public init(id: String, bundle: Bundle) {
             self.id = id
@@ -18,19 +19,31 @@ public enum ContainerCreate {
     }
 
     public static func create(_ request: Request, store: StateStore, warn: (String) -> Void) throws(RuntimeError) {
-        let spec = try request.bundle.loadSpec()
+        var spec = try request.bundle.loadSpec()
+        // Validate before anything is made.
+        _ = try ContainerPlanner().plan(spec, bundle: request.bundle.path, options: request.options)
+        if spec.process?.terminal == true && request.consoleSocket == nil {
+            throw .usage("process.terminal is true: create needs --console-socket to hand the terminal to")
+        }
+        let needsHookPause = !HookRunner.hooks(.prestart, in: spec).isEmpty
+            || !HookRunner.hooks(.createRuntime, in: spec).isEmpty || !HookRunner.hooks(.createContainer, in: spec).isEmpty
+
+        let handle = try store.create(request.id)
+        var committed = false
+        defer { if !committed { try? store.remove(handle) } }
+        if let req = request.network {
+            let pod = PodNetwork(request: req, id: request.id, directory: handle.path + "/network")
+            try FileSystem.replaceFile(handle.path + "/network.json", contents: req.json.serialized())
+            try pod.attach(hostname: spec.hostname)
+            pod.apply(to: &spec)
+        }
+        defer { if !committed, let req = request.network { PodNetwork(request: req, id: request.id, directory: handle.path + "/network").detach() } }
         var plan = try ContainerPlanner().plan(spec, bundle: request.bundle.path, options: request.options)
         for w in plan.warnings where !w.hasPrefix("hooks:") { warn(w) }
         if plan.terminal && request.consoleSocket == nil {
             throw .usage("process.terminal is true: create needs --console-socket to hand the terminal to")
         }
-        let needsHookPause = !HookRunner.hooks(.prestart, in: spec).isEmpty
-            || !HookRunner.hooks(.createRuntime, in: spec).isEmpty || !HookRunner.hooks(.createContainer, in: spec).isEmpty
         plan.hookPause = needsHookPause
-
-        let handle = try store.create(request.id)
-        var committed = false
-        defer { if !committed { try? store.remove(handle) } }
 
         // Kept for exec (namespaces, process defaults) and for the poststop hooks of delete.
         let configBytes = try FileSystem.readFile(request.bundle.configPath)

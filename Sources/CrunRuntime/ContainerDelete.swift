@@ -17,6 +17,7 @@ public enum ContainerDelete {
         } catch {
             guard force else { throw error }
             warn("\(error.description); removing it")
+            PodNetwork.recorded(id: id, stateDirectory: handle.path)?.detach()
             if let recorded = store.recordedInit(handle) {
                 let fallback = ContainerState(id: id, pid: recorded.pid, status: .running, bundle: "", rootfs: "",
                                               created: "", annotations: nil, initStartTime: recorded.startTime)
@@ -32,6 +33,7 @@ public enum ContainerDelete {
         if status != .stopped {
             try ContainerKill.signalContainer(state, signal: SIGKILL, all: true, waitSeconds: 10)
         }
+        PodNetwork.recorded(id: id, stateDirectory: handle.path)?.detach()
         if let spec = try ContainerStart.storedConfigWithHooks(handle) {
             do {
                 try HookRunner.run(.poststop, spec: spec, state: state.specJSON(status: .stopped), bundle: state.bundle)

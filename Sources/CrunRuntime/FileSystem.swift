@@ -24,6 +24,15 @@ public enum FileSystem {
         if r < 0 { throw .system(step: step, subject: path, errno: -r) }
     }
 
+    /// mkdir -p.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o711) throws(RuntimeError) {
+        var p = ""
+        for part in path.split(separator: "/") {
+            p += "/" + part
+            if mkdir(p, mode) < 0 && errno != EEXIST { throw .system(step: "create", subject: p, errno: errno) }
+        }
+    }
+
     /// Replaces a file atomically: a temp file beside it, fsync-free rename over it.
     public static func replaceFile(_ path: String, contents: String, mode: mode_t = 0o644) throws(RuntimeError) {
         let tmp = path + ".tmp"

@@ -11,8 +11,14 @@ public enum ContainerRun {
                                      SIGCONT, SIGWINCH, SIGTSTP, SIGTTIN, SIGTTOU, 0]
 
     public static func run(bundle: Bundle, id: String = "", options: PlanOptions, pidFile: String? = nil,
+                           network: PodNetwork? = nil,
                            warn: (String) -> Void, debug: (String) -> Void = { _ in }) throws(RuntimeError) -> Int32 {
-        let spec = try bundle.loadSpec()
+        var spec = try bundle.loadSpec()
+        if let network {
+            try network.attach(hostname: spec.hostname)
+            network.apply(to: &spec)
+        }
+        defer { network?.detach() }
         let plan = try ContainerPlanner().plan(spec, bundle: bundle.path, options: options)
         for w in plan.warnings { warn(w) }
         for n in plan.notes { debug(n) }

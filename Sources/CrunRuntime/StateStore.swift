@@ -121,7 +121,7 @@ public struct StateStore {
 
     /// Removes a container's directory and what is in it (state.json, config.json, start.sock).
     public func remove(_ handle: Handle) throws(RuntimeError) {
-        for name in ["state.json", "init", "config.json", "start.sock"] { unlink(handle.path + "/" + name) }
+        for name in ["state.json", "init", "config.json", "start.sock", "network.json"] { unlink(handle.path + "/" + name) }
         if rmdir(handle.path) < 0 && errno != ENOENT {
             throw .system(step: "remove state directory", subject: handle.path, errno: errno)
         }

@@ -59,6 +59,13 @@ public struct Mount: Sendable, JSONDecodable {
     public var uidMappings: [IDMapping]?
     public var gidMappings: [IDMapping]?
 
+    public init(destination: String, type: String?, source: String?, options: [String]?) {
+        self.destination = destination
+        self.type = type
+        self.source = source
+        self.options = options
+    }
+
     public init(json: JSONValue, path: String) throws(JSONDecodeError) {
         let o = try JSONObject(json, path: path)
         destination = try o.required("destination")

@@ -302,6 +302,10 @@ const char *cs_seccomp_version(void);
 const char *cs_arch_name(void);
 int cs_seccomp_build_archs(const char **out, int max);
 
+// A new network namespace bound to `path` (created), with lo up; and its removal.
+int cs_netns_create(const char *path);
+int cs_netns_remove(const char *path);
+
 // Capability helpers (libcap).
 int cs_cap_from_name(const char *name);   // -1 when unknown
 int cs_cap_last_cap(void);
