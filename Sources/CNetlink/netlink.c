@@ -11,6 +11,7 @@
 #include <linux/veth.h>
 #include <net/if_arp.h>
 #include <sched.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -396,6 +397,18 @@ int nl_route_add(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst
   return ack(nl, nlh);
 }
 
+int nl_route_del(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst_len) {
+  char buf[NLM_BUFFER_SIZE];
+  struct nlmsghdr *nlh = start(buf, nl, RTM_DELROUTE, NLM_F_ACK);
+  struct rtmsg *rtm = nlm_put_extra_header(nlh, sizeof *rtm);
+  rtm->rtm_family = (uint8_t)family;
+  rtm->rtm_dst_len = dst_len;
+  rtm->rtm_table = RT_TABLE_MAIN;
+  rtm->rtm_scope = RT_SCOPE_NOWHERE;
+  if (dst_len) nlm_attr_put(nlh, RTA_DST, family == AF_INET ? 4 : 16, dst);
+  return ack(nl, nlh);
+}
+
 struct route_query {
   int family;
   const uint8_t *dst;
@@ -456,3 +469,5 @@ int nl_write_file(const char *path, const char *text) {
   close(fd);
   return w < 0 ? -e : 0;
 }
+
+short nl_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }

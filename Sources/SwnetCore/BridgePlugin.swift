@@ -88,9 +88,16 @@ enum BridgePlugin {
                     _ = nl_sysctl(gw.isV4 ? "net/ipv4/ip_forward" : "net/ipv6/conf/all/forwarding", "1")
                 }
             }
+            // Other nodes' pod subnets: routed, never masqueraded.
+            try Routes.install(conf.peers + Routes.load(conf), node)
             if conf.ipMasq {
-                try Masquerade.add(network: conf.name, ips: ipamResult.ips.map(\.address), lockDir: lockDirectory(conf))
+                let exempt = conf.clusterCIDR.isEmpty ? ipamResult.ips.map(\.address.canonical) : conf.clusterCIDR
+                try Masquerade.add(network: conf.name, ips: ipamResult.ips.map(\.address), exempt: exempt, lockDir: lockDirectory(conf))
                 undo.append { Masquerade.remove(network: conf.name, ips: ipamResult.ips.map(\.address.address)) }
+            }
+            if conf.dnsEnable {
+                try PodDNS.register(conf, env, addresses: ipamResult.ips.map(\.address.address), gateways: gateways)
+                undo.append { PodDNS.unregister(conf, env) }
             }
             TestHooks.crashPoint("before-result")
             var result = CNIResult()
@@ -102,7 +109,7 @@ enum BridgePlugin {
             ]
             result.ips = ipamResult.ips
             result.routes = ipamResult.routes
-            result.dns = conf.dns ?? ipamResult.dns
+            result.dns = PodDNS.resultDNS(conf, gateways: gateways) ?? ipamResult.dns
             return result
         } catch let error as CNIError {
             rollback()
@@ -157,6 +164,7 @@ enum BridgePlugin {
             _ = nl_link_retire(node.sock, hostVethName(containerID: env.containerID, ifname: env.ifname))
         }
         if conf.ipMasq { Masquerade.remove(network: conf.name, ips: addresses) }
+        if conf.dnsEnable { PodDNS.unregister(conf, env) }
         try IPAM.del(conf, env)
     }
 
@@ -193,6 +201,14 @@ enum BridgePlugin {
     static func gc(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) {
         let freed = try IPAM.gc(conf, env)
         if conf.ipMasq { Masquerade.remove(network: conf.name, ips: freed) }
+        if conf.dnsEnable {
+            let valid = Set((conf.validAttachments ?? []).map { "\($0.containerID)/\($0.ifname)" })
+            let reg = PodDNS.registry(conf)
+            for attachment in Set(reg.entries().map(\.attachment)) where !valid.contains(attachment) {
+                reg.set(attachment: attachment, names: [], addresses: nil)
+            }
+            if reg.entries().isEmpty { PodDNS.stopServer(reg) }
+        }
         // veths on our bridge that no valid attachment owns.
         let valid = Set((conf.validAttachments ?? []).map { hostVethName(containerID: $0.containerID, ifname: $0.ifname) })
         guard let node = try? Netlink(), let bridge = try node.link(conf.bridge) else { return }

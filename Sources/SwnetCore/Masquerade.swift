@@ -9,7 +9,8 @@ enum Masquerade {
         return "pods_\(safe)_\(String(fnv1a(network), radix: 16))_\(v4 ? 4 : 6)"
     }
 
-    static func add(network: String, ips: [CIDR], lockDir: String) throws(CNIError) {
+    /// `exempt`: destinations never masqueraded (the pod subnet, or the cluster's pod CIDRs).
+    static func add(network: String, ips: [CIDR], exempt: [CIDR], lockDir: String) throws(CNIError) {
         var script = "add table inet swnet\n"
         script += "add chain inet swnet postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
         let lock = try FileLock(lockDir + "/masq.lock")
@@ -21,8 +22,9 @@ enum Masquerade {
                 // First pod of this network and family: the set and its rule.
                 let family = v4 ? "ip" : "ip6"
                 let multicast = v4 ? "224.0.0.0/4" : "ff00::/8"
+                let local = exempt.filter { $0.address.isV4 == v4 }.map(\.description) + [multicast]
                 script += "add set inet swnet \(set) { type \(v4 ? "ipv4_addr" : "ipv6_addr"); }\n"
-                script += "add rule inet swnet postrouting \(family) saddr @\(set) \(family) daddr != \(ip.canonical) \(family) daddr != \(multicast) masquerade comment \"swnet \(network)\"\n"
+                script += "add rule inet swnet postrouting \(family) saddr @\(set) \(family) daddr != { \(local.joined(separator: ", ")) } masquerade comment \"swnet \(network)\"\n"
             }
             script += "add element inet swnet \(set) { \(ip.address) }\n"
         }

@@ -22,6 +22,26 @@ public struct NetworkConfig: Sendable {
     public var dns: JSONValue?
     public var prevResult: JSONValue?
     public var runtimeConfig: JSONValue?
+    /// The network's own DNS server (`"dns": {"enable": true, "domain": ..., "ttl": ...,
+    /// "upstream": [...], "forward": [{"domain", "server"}]}`).
+    public var dnsEnable = false
+    public var dnsDomain: String
+    public var dnsTTL: UInt32 = 5
+    public var dnsUpstream: [String]?
+    public var dnsForward: [(domain: String, server: String)] = []
+    /// Other nodes' pod subnets: routed via their node address, their domain resolved by
+    /// forwarding to their DNS server.
+    public var peers: [Peer] = []
+    /// The cluster's pod CIDRs: traffic to them is never masqueraded.
+    public var clusterCIDR: [CIDR] = []
+
+    public struct Peer: Sendable, Equatable {
+        public var subnet: CIDR
+        public var via: IPAddress
+        public var domain: String?
+        public var dns: String?
+    }
+
     /// GC: the attachments that must survive.
     public var validAttachments: [Attachment]?
     /// The whole config as received, for delegating to an IPAM plugin.
@@ -51,6 +71,30 @@ public struct NetworkConfig: Sendable {
             prevResult = try o.optional("prevResult")
             runtimeConfig = try o.optional("runtimeConfig")
             ipamRaw = try o.optional("ipam")
+            dnsDomain = (try o.optional("name") ?? "net") + ".swnet"
+            if let d = dns {
+                let dobj = try JSONObject(d, path: "dns")
+                dnsEnable = try dobj.optional("enable") ?? false
+                dnsDomain = (try dobj.optional("domain") ?? dnsDomain).lowercased()
+                dnsTTL = try dobj.optional("ttl") ?? 5
+                dnsUpstream = try dobj.optional("upstream")
+                for (i, f) in (try dobj.optional("forward") ?? [JSONValue]()).enumerated() {
+                    let fo = try JSONObject(f, path: "dns.forward[\(i)]")
+                    dnsForward.append((try fo.required("domain"), try fo.required("server")))
+                }
+            }
+            for (i, p) in (try o.optional("peers") ?? [JSONValue]()).enumerated() {
+                let po = try JSONObject(p, path: "peers[\(i)]")
+                let subnet: String = try po.required("subnet"), via: String = try po.required("via")
+                guard let s = CIDR(subnet), let v = IPAddress(via) else {
+                    throw CNIError(.invalidConfig, "invalid network configuration", "peers[\(i)]: subnet and via must be a CIDR and an address")
+                }
+                peers.append(Peer(subnet: s.canonical, via: v, domain: try po.optional("domain"), dns: try po.optional("dns")))
+            }
+            for (i, c) in (try o.optional("clusterCIDR") ?? [String]()).enumerated() {
+                guard let cidr = CIDR(c) else { throw CNIError(.invalidConfig, "invalid network configuration", "clusterCIDR[\(i)]: \"\(c)\" is not a CIDR") }
+                clusterCIDR.append(cidr.canonical)
+            }
             var attachments: [Attachment]?
             if let list: [JSONValue] = try o.optional("cni.dev/valid-attachments") ?? o.optional("cni.dev/attachments") {
                 attachments = []
@@ -64,6 +108,8 @@ public struct NetworkConfig: Sendable {
             if case .string(let m)? = json["args"]?["cni"]?["mac"] { mac = m }
             if case .string(let m)? = runtimeConfig?["mac"] { mac = m }
             if let m = try o.optional("mac") as String? { mac = m }
+        } catch let e as CNIError {
+            throw e
         } catch {
             throw CNIError(.decodingFailure, "failed to decode the network configuration", "\(error)")
         }
@@ -85,6 +131,9 @@ public struct NetworkConfig: Sendable {
             throw CNIError(.invalidConfig, "invalid network configuration", "mac: \"\(mac)\" is not a MAC address")
         }
         if let ipamRaw { ipam = try IPAMConfig(json: ipamRaw, network: name) }
+        if dnsEnable && !isGateway {
+            throw CNIError(.invalidConfig, "invalid network configuration", "dns.enable needs isGateway: the server listens on the gateway address")
+        }
     }
 }
 

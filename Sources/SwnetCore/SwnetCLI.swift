@@ -7,6 +7,8 @@ import JSONCore
 enum SwnetCLI {
     static let usage = """
         Usage: swnet add|check|del NETWORK NETNS [--id ID] [--ifname IF]
+               swnet route add NETWORK SUBNET VIA [--domain D --dns IP] | route del NETWORK SUBNET
+               swnet route list NETWORK
                swnet gc NETWORK [--valid ID/IF ...]
                swnet status NETWORK
         NETWORK is a config file or a network name in --conf-dir (default /etc/cni/net.d).
@@ -36,6 +38,9 @@ enum SwnetCLI {
         guard let verb = positional.first, let network = positional.dropFirst().first else {
             SwnetMain.err(usage)
             return 2
+        }
+        if verb == "route" {
+            return route(Array(positional.dropFirst()), flags: flags, environment: environment)
         }
         let commands = ["add": "ADD", "del": "DEL", "check": "CHECK", "gc": "GC", "status": "STATUS"]
         guard let command = commands[verb] else { SwnetMain.err("swnet: unknown command \"\(verb)\"\n" + usage); return 2 }
@@ -75,6 +80,47 @@ enum SwnetCLI {
             return 1
         } catch {
             SwnetMain.err("swnet: \(verb): \(error)")
+            return 1
+        }
+    }
+
+    /// `swnet route add|del|list NETWORK ...`: other nodes' pod subnets, kept in the network's
+    /// `peers` file (read by every ADD) and routed at once.
+    static func route(_ args: [String], flags: [String: [String]], environment: [String: String]) -> Int32 {
+        guard args.count >= 2 else { SwnetMain.err(usage); return 2 }
+        do {
+            let conf = try NetworkConfig(json: try loadConfig(args[1], confDir: flags["conf-dir"]?.last ?? environment["NETCONFPATH"] ?? "/etc/cni/net.d"))
+            var peers = Routes.load(conf)
+            switch args[0] {
+            case "list":
+                for p in conf.peers + peers {
+                    SwnetMain.out(([p.subnet.description, "via", p.via.description] + (p.domain.map { ["domain", $0] } ?? []) + (p.dns.map { ["dns", $0] } ?? [])).joined(separator: " "))
+                }
+            case "add":
+                guard args.count == 4, let subnet = CIDR(args[2]), let via = IPAddress(args[3]) else {
+                    SwnetMain.err("swnet: route add NETWORK SUBNET VIA [--domain D --dns IP]"); return 2
+                }
+                let peer = NetworkConfig.Peer(subnet: subnet.canonical, via: via, domain: flags["domain"]?.last, dns: flags["dns"]?.last)
+                peers.removeAll { $0.subnet == peer.subnet }
+                peers.append(peer)
+                try Routes.save(conf, peers)
+                try Routes.install([peer], try Netlink())
+            case "del":
+                guard args.count == 3, let subnet = CIDR(args[2]) else { SwnetMain.err("swnet: route del NETWORK SUBNET"); return 2 }
+                peers.removeAll { $0.subnet == subnet.canonical }
+                try Routes.save(conf, peers)
+                let node = try Netlink()
+                let dst = subnet.network
+                _ = dst.bytes.withUnsafeBufferPointer { nl_route_del(node.sock, dst.family, $0.baseAddress, UInt8(subnet.prefix)) }
+            default:
+                SwnetMain.err(usage); return 2
+            }
+            return 0
+        } catch let error as CNIError {
+            SwnetMain.err("swnet: route: \(error.description)")
+            return 1
+        } catch {
+            SwnetMain.err("swnet: route: \(error)")
             return 1
         }
     }

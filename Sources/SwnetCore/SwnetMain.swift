@@ -6,6 +6,10 @@ import JSONCore
 public enum SwnetMain {
     public static func main(_ argv: [String], environment: [String: String]) -> Int32 {
         let name = String(argv.first?.split(separator: "/").last ?? "swnet")
+        // (Started by a plugin, the server inherits CNI_COMMAND: its argument decides.)
+        if argv.count == 3 && argv[1] == "dns-server" {
+            return DNSServer.main(directory: argv[2])
+        }
         if environment["CNI_COMMAND"] != nil {
             return plugin(ipamOnly: name == IPAM.builtin, environment: environment)
         }

@@ -54,11 +54,15 @@ int nl_addr_list(struct nl_sock *nl, int32_t index, uint8_t *out, uint8_t *prefi
 // dst_len 0 = default route; gw may be NULL; oif 0 = none; mtu 0 = none.
 int nl_route_add(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst_len, const uint8_t *gw,
                  int32_t oif, uint32_t mtu);
+int nl_route_del(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst_len);
 // Counts routes to dst/dst_len in the main table (for CHECK). Returns count or -errno.
 int nl_route_count(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst_len);
 
 // Writes a sysctl of the current network namespace ("net/ipv4/ip_forward").
 int nl_sysctl(const char *key, const char *value);
+// POSIX_SPAWN_SETSID (a GNU extension Swift does not see).
+short nl_spawn_setsid_flag(void);
+
 // Replaces a small file's contents (best effort). 0 or -errno.
 int nl_write_file(const char *path, const char *text);
 // The inode of a network namespace file (to tell namespaces apart), or 0.

@@ -1,0 +1,170 @@
+import CNetlink
+import Glibc
+import JSONCore
+
+/// The plugin's side of DNS: names in the registry at ADD and out at DEL, the server started
+/// when needed (and restarted when found dead), stopped after the last attachment left.
+enum PodDNS {
+    static func registry(_ conf: NetworkConfig) -> DNSRegistry {
+        DNSRegistry(dataDir: conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir, network: conf.name)
+    }
+
+    /// The pod's names: K8S_POD_NAME, the runtime's aliases for this network, else the id.
+    static func names(_ conf: NetworkConfig, _ env: CNIEnvironment) -> [String] {
+        var names: [String] = []
+        for pair in env.args.split(separator: ";") where pair.hasPrefix("K8S_POD_NAME=") {
+            names.append(String(pair.dropFirst(13)))
+        }
+        for alias in conf.runtimeConfig?["aliases"]?[conf.name]?.arrayValue ?? [] {
+            if let a = alias.stringValue { names.append(a) }
+        }
+        if names.isEmpty { names.append(env.containerID) }
+        var seen = Set<String>()
+        return names.map(DNSRegistry.label).filter { !$0.isEmpty && seen.insert($0).inserted }
+    }
+
+    /// The `dns` of an ADD result: the config's, with this network's server and domain as
+    /// defaults when DNS is enabled.
+    static func resultDNS(_ conf: NetworkConfig, gateways: [IPAddress]) -> JSONValue? {
+        var members: [(String, JSONValue)] = []
+        for key in ["nameservers", "domain", "search", "options"] {
+            if let v = conf.dns?[key] { members.append((key, v)) }
+        }
+        if conf.dnsEnable {
+            if conf.dns?["nameservers"] == nil, let gw = gateways.first(where: \.isV4) ?? gateways.first {
+                members.append(("nameservers", .array([.string(gw.description)])))
+            }
+            if conf.dns?["search"] == nil { members.append(("search", .array([.string(conf.dnsDomain)]))) }
+        }
+        return members.isEmpty ? nil : .object(members)
+    }
+
+    static func register(_ conf: NetworkConfig, _ env: CNIEnvironment, addresses: [IPAddress], gateways: [IPAddress]) throws(CNIError) {
+        let reg = registry(conf)
+        let store = LeaseStore(dataDir: conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir, network: conf.name)
+        try store.lock()
+        reg.set(attachment: "\(env.containerID)/\(env.ifname)", names: names(conf, env), addresses: addresses)
+        try writeServerConfig(conf, reg, gateways: gateways)
+        store.unlock()
+        do {
+            try ensureServer(reg)
+        } catch {
+            unregister(conf, env)
+            throw error
+        }
+    }
+
+    static func unregister(_ conf: NetworkConfig, _ env: CNIEnvironment) {
+        let reg = registry(conf)
+        let store = LeaseStore(dataDir: conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir, network: conf.name)
+        guard (try? store.lock()) != nil else { return }
+        reg.set(attachment: "\(env.containerID)/\(env.ifname)", names: [], addresses: nil)
+        let idle = reg.entries().isEmpty
+        store.unlock()
+        if idle { stopServer(reg) } else { try? ensureServer(reg) }
+    }
+
+    static func writeServerConfig(_ conf: NetworkConfig, _ reg: DNSRegistry, gateways: [IPAddress]) throws(CNIError) {
+        var upstream = conf.dnsUpstream ?? hostNameservers()
+        upstream.removeAll { u in gateways.contains { $0.description == u } }
+        var forward: [JSONValue] = conf.dnsForward.map { .object([("domain", .string($0.domain)), ("server", .string($0.server))]) }
+        for peer in conf.peers + Routes.load(conf) {
+            if let d = peer.domain, let s = peer.dns { forward.append(.object([("domain", .string(d)), ("server", .string(s))])) }
+        }
+        let subnets = (conf.ipam?.rangeSets.flatMap { $0 }.map(\.subnet) ?? []).map { JSONValue.string($0.description) }
+        let json = JSONValue.object([
+            ("listen", .array(gateways.map { .string($0.description) })),
+            ("domain", .string(conf.dnsDomain)), ("ttl", .number("\(conf.dnsTTL)")),
+            ("upstream", .array(upstream.map { .string($0) })), ("forward", .array(forward)), ("subnets", .array(subnets)),
+        ])
+        _ = mkdir(reg.directory, 0o755)
+        if nl_write_file(reg.config, json.serialized()) < 0 { throw CNIError(.ioFailure, "cannot write the DNS config", reg.config) }
+    }
+
+    static func hostNameservers() -> [String] {
+        guard let bytes = try? readSmallFileAny("/etc/resolv.conf") else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            return parts.count >= 2 && parts[0] == "nameserver" ? String(parts[1]) : nil
+        }
+    }
+
+    /// The server holds `server.lock` while it lives: if we can take the lock, it is not
+    /// running (never started, or died), so start it and wait until it serves.
+    static func ensureServer(_ reg: DNSRegistry) throws(CNIError) {
+        let fd = open(reg.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CNIError(.ioFailure, "cannot open the DNS server lock", reg.lock) }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }  // alive
+        unlink(reg.pidFile)
+        flock(fd, LOCK_UN)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        posix_spawnattr_setflags(&attr, nl_spawn_setsid_flag())
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for target in 0..<3 { posix_spawn_file_actions_addopen(&actions, Int32(target), "/dev/null", O_RDWR, 0) }
+        let args: [String] = ["swnet", "dns-server", reg.directory]
+        var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let r = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, &argv, environ)
+        if r != 0 { throw CNIError(.internalError, "cannot start the DNS server", errnoText(r)) }
+        // Serving once its pid file is there (written after binding), or failed once it exited.
+        for _ in 0..<500 {
+            if access(reg.pidFile, F_OK) == 0 { return }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                throw CNIError(.internalError, "the DNS server did not start", "is port 53 on the gateway address free? (status \(status))")
+            }
+            usleep(1000)
+        }
+        throw CNIError(.internalError, "the DNS server did not start within 0.5 s")
+    }
+
+    static func stopServer(_ reg: DNSRegistry) {
+        guard let bytes = try? readSmallFileAny(reg.pidFile), let pid = Int32(String(decoding: bytes, as: UTF8.self)) else { return }
+        // Only our server: it holds the lock and runs `dns-server <this directory>`.
+        if let cmd = try? readSmallFileAny("/proc/\(pid)/cmdline"),
+           String(decoding: cmd, as: UTF8.self).contains("dns-server\u{0}\(reg.directory)") {
+            kill(pid, SIGTERM)
+        }
+        unlink(reg.pidFile)
+    }
+}
+
+/// Other nodes' pod subnets from `swnet route add` (the `peers` file), beside the config's.
+enum Routes {
+    static func file(_ conf: NetworkConfig) -> String {
+        (conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir) + "/" + conf.name + "/peers"
+    }
+
+    static func load(_ conf: NetworkConfig) -> [NetworkConfig.Peer] {
+        guard let bytes = try? readSmallFileAny(file(conf)) else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
+            let p = line.split(separator: " ").map(String.init)
+            guard p.count >= 2, let s = CIDR(p[0]), let v = IPAddress(p[1]) else { return nil }
+            return NetworkConfig.Peer(subnet: s, via: v, domain: p.count > 2 ? p[2] : nil, dns: p.count > 3 ? p[3] : nil)
+        }
+    }
+
+    static func save(_ conf: NetworkConfig, _ peers: [NetworkConfig.Peer]) throws(CNIError) {
+        _ = mkdir(conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir, 0o755)
+        _ = mkdir((conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir) + "/" + conf.name, 0o755)
+        let text = peers.map { p in ([p.subnet.description, p.via.description] + [p.domain, p.dns].compactMap { $0 }).joined(separator: " ") + "\n" }.joined()
+        if nl_write_file(file(conf), text) < 0 { throw CNIError(.ioFailure, "cannot write the routes file", file(conf)) }
+    }
+
+    /// Host routes to every peer's pod subnet via its node address (present ones are fine).
+    static func install(_ peers: [NetworkConfig.Peer], _ node: Netlink) throws(CNIError) {
+        for p in peers {
+            let dst = p.subnet.network
+            let r = dst.bytes.withUnsafeBufferPointer { d in
+                p.via.bytes.withUnsafeBufferPointer { nl_route_add(node.sock, dst.family, d.baseAddress, UInt8(p.subnet.prefix), $0.baseAddress, 0, 0) }
+            }
+            if r != -EEXIST { try node.check(r, "route \(p.subnet) via \(p.via)") }
+        }
+    }
+}
