@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -170,13 +171,14 @@ int nl_link_get(struct nl_sock *nl, const char *name, struct nl_link_info *info)
   return talk(nl, nlh, link_cb, info);
 }
 
-int nl_bridge_add(struct nl_sock *nl, const char *name, uint32_t mtu) {
+int nl_bridge_add(struct nl_sock *nl, const char *name, uint32_t mtu, const uint8_t *mac) {
   char buf[NLM_BUFFER_SIZE];
   struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
   struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_UNSPEC;
   nlm_attr_put_strz(nlh, IFLA_IFNAME, name);
   if (mtu) nlm_attr_put_u32(nlh, IFLA_MTU, mtu);
+  if (mac) nlm_attr_put(nlh, IFLA_ADDRESS, 6, mac);
   struct nlattr *linkinfo = nlm_nest_start(nlh, IFLA_LINKINFO);
   nlm_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
   nlm_nest_end(nlh, linkinfo);
@@ -471,3 +473,7 @@ int nl_write_file(const char *path, const char *text) {
 }
 
 short nl_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
+
+int nl_close_from(int first) {
+  return syscall(SYS_close_range, (unsigned int)first, ~0U, 0) < 0 ? -errno : 0;
+}

@@ -1,6 +1,8 @@
 // Named network namespaces for `crun-swift run --network`: a new namespace bound to a file
 // (as `ip netns add` does) with its loopback up, and its removal.
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>

@@ -63,9 +63,10 @@ public struct PodNetwork {
         throw .usage("--network: swnet not found in \(dirs.joined(separator: ":"))")
     }
 
-    func swnetArgs(_ verb: String) throws(RuntimeError) -> [String] {
+    func swnetArgs(_ verb: String, name: String? = nil) throws(RuntimeError) -> [String] {
         [try swnet(), verb, request.name, netnsPath, "--id", id, "--ifname", request.ifname,
          "--conf-dir", request.confDir, "--cache-dir", directory + "/cni", "--cni-path", request.cniPath]
+            + (name.map { ["--args", "K8S_POD_NAME=\($0)"] } ?? [])
     }
 
     /// Creates the namespace, runs swnet ADD, writes resolv.conf and hosts. Undoes itself on failure.
@@ -77,7 +78,8 @@ public struct PodNetwork {
         if r < 0 { throw .system(step: "--network: create the network namespace", subject: netnsPath, errno: -r) }
         let run: (status: Int32, stdout: String, stderr: String)
         do {
-            run = try Subprocess.run(try swnetArgs("add"))
+            // The pod's DNS name: its hostname, else the container id.
+            run = try Subprocess.run(try swnetArgs("add", name: hostname ?? id))
         } catch {
             detach()
             throw error

@@ -12,6 +12,9 @@ public enum Subprocess {
         if pipe(&errPipe) < 0 { throw .system(step: "pipe", subject: nil, errno: errno) }
         var fds: [Int32] = [-1, -1]
         if pipe(&fds) < 0 { throw .system(step: "pipe", subject: nil, errno: errno) }
+        // Close-on-exec: what the helper starts (swnet's DNS server) must not inherit a pipe
+        // we wait on for EOF. (dup2 onto 1 and 2 in the child clears the flag there.)
+        for fd in fds + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -137,7 +137,10 @@ enum BridgePlugin {
             }
             return existing
         }
-        let r = nl_bridge_add(node.sock, conf.bridge, conf.mtu)
+        // A stable, locally administered MAC from the bridge's name.
+        let h = fnv1a("swnet/" + conf.bridge)
+        let mac: [UInt8] = [0x02, 0x5e, UInt8(h >> 24), UInt8((h >> 16) & 0xff), UInt8((h >> 8) & 0xff), UInt8(h & 0xff)]
+        let r = mac.withUnsafeBufferPointer { nl_bridge_add(node.sock, conf.bridge, conf.mtu, $0.baseAddress) }
         if r != -EEXIST { try node.check(r, "create bridge \(conf.bridge)") }  // a concurrent ADD made it
         guard let created = try node.link(conf.bridge) else { throw CNIError(.netlink, "bridge \(conf.bridge) vanished") }
         try node.check(nl_link_set(node.sock, created.index, 1, 0, 0, nil), "bring \(conf.bridge) up")

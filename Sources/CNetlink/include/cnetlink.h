@@ -30,7 +30,9 @@ struct nl_link_info {
 
 // All return 0 or -errno.
 int nl_link_get(struct nl_sock *nl, const char *name, struct nl_link_info *info);
-int nl_bridge_add(struct nl_sock *nl, const char *name, uint32_t mtu);
+// `mac`: the bridge's own address, set explicitly so that it never changes when ports come and
+// go (a bridge otherwise takes its lowest port's MAC, and pods' ARP entries go stale).
+int nl_bridge_add(struct nl_sock *nl, const char *name, uint32_t mtu, const uint8_t *mac);
 // A veth pair: `name` here, `peer` created directly in the namespace of `peer_netns_fd`.
 // `master` > 0: created already enslaved to that bridge (no window in which a crash leaves a
 // veth that is not on the bridge).
@@ -60,6 +62,9 @@ int nl_route_count(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t d
 
 // Writes a sysctl of the current network namespace ("net/ipv4/ip_forward").
 int nl_sysctl(const char *key, const char *value);
+// Closes every descriptor from `first` on. 0 or -errno.
+int nl_close_from(int first);
+
 // POSIX_SPAWN_SETSID (a GNU extension Swift does not see).
 short nl_spawn_setsid_flag(void);
 

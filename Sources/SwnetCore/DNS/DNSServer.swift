@@ -1,3 +1,4 @@
+import CNetlink
 import Glibc
 import JSONCore
 
@@ -24,6 +25,8 @@ public enum DNSServer {
     }
 
     public static func main(directory: String) -> Int32 {
+        // A daemon keeps nothing of whoever started it (a runtime waits on its pipes).
+        _ = nl_close_from(3)
         let registry = DNSRegistry(directory: directory)
         let lockFd = open(registry.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         // Another server for this network is alive: nothing to do.
@@ -46,7 +49,11 @@ public enum DNSServer {
         var pending: [UInt16: Pending] = [:]
         var nextID = UInt16(truncatingIfNeeded: getpid())
         var buf = [UInt8](repeating: 0, count: 4096)
+        // Until its network has no names left (DEL of the last pod also stops it), or its
+        // directory is gone.
         while access(directory, F_OK) == 0 {
+            zone.reloadIfChanged()
+            if zone.byName.isEmpty { break }
             var fds = (listeners + [up4, up6]).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let ready = poll(&fds, nfds_t(fds.count), 500)
             let now = monotonic()
