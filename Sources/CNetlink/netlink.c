@@ -173,9 +173,7 @@ int nl_link_get(struct nl_sock *nl, const char *name, struct nl_link_info *info)
 
 int nl_bridge_add(struct nl_sock *nl, const char *name, uint32_t mtu, const uint8_t *mac) {
   char buf[NLM_BUFFER_SIZE];
-  struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
-  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
-  ifm->ifi_family = AF_UNSPEC;
+  struct nlmsghdr *nlh = link_request(buf, nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, AF_UNSPEC, 0, NULL);
   nlm_attr_put_strz(nlh, IFLA_IFNAME, name);
   if (mtu) nlm_attr_put_u32(nlh, IFLA_MTU, mtu);
   if (mac) nlm_attr_put(nlh, IFLA_ADDRESS, 6, mac);
@@ -188,9 +186,7 @@ int nl_bridge_add(struct nl_sock *nl, const char *name, uint32_t mtu, const uint
 int nl_veth_add(struct nl_sock *nl, const char *name, const char *peer, int peer_netns_fd, uint32_t mtu,
                 const uint8_t *peer_mac, int32_t master) {
   char buf[NLM_BUFFER_SIZE];
-  struct nlmsghdr *nlh = start(buf, nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
-  struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
-  ifm->ifi_family = AF_UNSPEC;
+  struct nlmsghdr *nlh = link_request(buf, nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, AF_UNSPEC, 0, NULL);
   nlm_attr_put_strz(nlh, IFLA_IFNAME, name);
   if (mtu) nlm_attr_put_u32(nlh, IFLA_MTU, mtu);
   if (master > 0) nlm_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);

@@ -20,9 +20,10 @@ public enum ContainerCreate {
 
     public static func create(_ request: Request, store: StateStore, warn: (String) -> Void) throws(RuntimeError) {
         var spec = try request.bundle.loadSpec()
-        // Validate before anything is made.
-        _ = try ContainerPlanner().plan(spec, bundle: request.bundle.path, options: request.options)
-        if spec.process?.terminal == true && request.consoleSocket == nil {
+        // Validate (and plan) before anything is made; planned again only if --network
+        // changes the config.
+        var plan = try ContainerPlanner().plan(spec, bundle: request.bundle.path, options: request.options)
+        if plan.terminal && request.consoleSocket == nil {
             throw .usage("process.terminal is true: create needs --console-socket to hand the terminal to")
         }
         let needsHookPause = !HookRunner.hooks(.prestart, in: spec).isEmpty
@@ -36,13 +37,10 @@ public enum ContainerCreate {
             try FileSystem.replaceFile(handle.path + "/network.json", contents: req.json.serialized())
             try pod.attach(hostname: spec.hostname)
             pod.apply(to: &spec)
+            plan = try ContainerPlanner().plan(spec, bundle: request.bundle.path, options: request.options)
         }
         defer { if !committed, let req = request.network { PodNetwork(request: req, id: request.id, directory: handle.path + "/network").detach() } }
-        var plan = try ContainerPlanner().plan(spec, bundle: request.bundle.path, options: request.options)
         for w in plan.warnings where !w.hasPrefix("hooks:") { warn(w) }
-        if plan.terminal && request.consoleSocket == nil {
-            throw .usage("process.terminal is true: create needs --console-socket to hand the terminal to")
-        }
         plan.hookPause = needsHookPause
 
         // Kept for exec (namespaces, process defaults) and for the poststop hooks of delete.
