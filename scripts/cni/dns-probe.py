@@ -6,6 +6,7 @@ query SERVER NAME [TYPE] print the answers (A, AAAA, PTR) or the rcode name
 flood SERVER NAME N      N queries, local and random, as fast as answers come back
 garbage SERVER N         N malformed packets
 latency SERVER NAME N    mean and p99 answer time of N sequential queries, in ms
+accept PORT              accept one TCP connection, print "PEER-ADDRESS DATA" (10 s at most)
 """
 import os, random, socket, struct, sys, time
 
@@ -123,6 +124,18 @@ def main():
                 packet = struct.pack(">HHHHHH", 1, 0x0100, 1, 0, 0, 0) + b"\x3f" + b"a" * 5
             s.sendto(packet, (server, 53))
         print("sent")
+    elif cmd == "accept":
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", int(sys.argv[2])))
+        s.listen(1)
+        s.settimeout(10)
+        conn, peer = s.accept()
+        conn.settimeout(10)
+        data = b""
+        while chunk := conn.recv(4096):
+            data += chunk
+        print(peer[0], data.decode().strip(), flush=True)
     elif cmd == "latency":
         server, name, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
         times = []
