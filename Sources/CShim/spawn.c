@@ -4,6 +4,7 @@
 // stdio, no Swift. Every failure goes back to the parent as {step, errno, index} and the child
 // ends with _exit.
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/filter.h>
@@ -400,6 +401,10 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
   __builtin_unreachable();
 }
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
 struct cs_clone_args {
   uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
   uint64_t set_tid, set_tid_size, cgroup;
@@ -417,9 +422,32 @@ pid_t cs_spawn(const struct cs_plan *plan) {
   memset(&args, 0, sizeof args);
   args.flags = plan->clone_flags;
   args.exit_signal = SIGCHLD;
+  if (plan->cgroup_fd >= 0) {
+    // Born in its cgroup: no instant of the init (or of a process it forks) escapes the limits.
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (uint64_t)plan->cgroup_fd;
+  }
   long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0 && (errno == ENOSYS || errno == E2BIG))
+  if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
+    // Kernels before 5.7 (no clone3 or no CLONE_INTO_CGROUP): moved right after the clone,
+    // while the child is still setting up (it has run no code of the container yet).
     pid = CS_RAW_CLONE(plan->clone_flags);
+    if (pid > 0 && plan->cgroup_fd >= 0) {
+      char buf[24];
+      int n = snprintf(buf, sizeof buf, "%ld", pid);
+      int fd = openat(plan->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || write(fd, buf, (size_t)n) != n) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        kill((pid_t)pid, SIGKILL);
+        waitpid((pid_t)pid, NULL, 0);
+        errno = e;
+        pid = -1;
+      } else {
+        close(fd);
+      }
+    }
+  }
   if (pid == 0) child_main(plan);
   int saved = errno;
   if (own_pidns >= 0) { setns(own_pidns, CLONE_NEWPID); close(own_pidns); }

@@ -67,7 +67,7 @@ public enum CrunSwiftMain {
                 Diagnostics.logPath = globals.log
                 Diagnostics.jsonLog = globals.logFormat == "json"
                 Diagnostics.debugEnabled = globals.debug
-                Diagnostics.debug("\(c) \(parsed.positionals.joined(separator: " ")) (root \(globals.root)); cgroups: not managed by this build\(globals.systemdCgroup ? " (--systemd-cgroup ignored)" : "")")
+                Diagnostics.debug("\(c) \(parsed.positionals.joined(separator: " ")) (root \(globals.root)); cgroup manager \(globals.cgroups)")
                 do {
                     return try cmd.run(parsed, globals)
                 } catch {

@@ -1,3 +1,4 @@
+import CrunRuntime
 /// runc's global flags, accepted before the subcommand (as runc wants) and after it (as
 /// podman's --runtime-arg sometimes puts them).
 struct GlobalOptions {
@@ -6,8 +7,8 @@ struct GlobalOptions {
         FlagSpec(["log"], value: true, help: "log file for errors"),
         FlagSpec(["log-format"], value: true, help: "log format: text or json"),
         FlagSpec(["debug"], help: "print debug messages"),
-        FlagSpec(["systemd-cgroup"], help: "accepted and ignored: this build manages no cgroups (containers stay in the caller's cgroup)"),
-        FlagSpec(["cgroup-manager"], value: true, help: "cgroupfs or disabled; this build manages no cgroups"),
+        FlagSpec(["systemd-cgroup"], help: "name cgroups the systemd way (slice:prefix:name); the files are still written directly"),
+        FlagSpec(["cgroup-manager"], value: true, help: "cgroupfs (default), systemd (as --systemd-cgroup) or disabled (no cgroup)"),
         FlagSpec(["rootless"], value: true, help: "accepted: true, false or auto"),
         FlagSpec(["help", "h"], help: "show help"),
         FlagSpec(["version", "v"], help: "print the version"),
@@ -18,6 +19,7 @@ struct GlobalOptions {
     var logFormat = "text"
     var debug = false
     var systemdCgroup = false
+    var cgroups = CgroupMode.cgroupfs
 
     init(_ parsed: ParsedArguments) throws(CommandLineError) {
         if let r = parsed.value("root") { root = r }
@@ -28,8 +30,13 @@ struct GlobalOptions {
         }
         debug = parsed.has("debug")
         systemdCgroup = parsed.has("systemd-cgroup")
-        if let m = parsed.value("cgroup-manager"), m != "cgroupfs", m != "disabled", m != "systemd" {
-            throw .bad("--cgroup-manager: unknown manager \"\(m)\" (cgroupfs, systemd or disabled)")
+        if systemdCgroup { cgroups = .systemd }
+        switch parsed.value("cgroup-manager") {
+        case nil: break
+        case "cgroupfs": cgroups = systemdCgroup ? .systemd : .cgroupfs
+        case "systemd": cgroups = .systemd
+        case "disabled": cgroups = .disabled
+        case let m?: throw .bad("--cgroup-manager: unknown manager \"\(m)\" (cgroupfs, systemd or disabled)")
         }
     }
 }

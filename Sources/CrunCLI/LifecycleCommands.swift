@@ -40,9 +40,10 @@ enum LifecycleCommands {
             request.consoleSocket = p.value("console-socket")
             request.network = NetworkFlags.request(p)
             request.options.noPivot = p.has("no-pivot")
+            request.options.cgroups = g.cgroups
             request.options.preserveFds = try count(p.value("preserve-fds"), "--preserve-fds")
             if p.value("pidfd-socket") != nil { throw .usage("create --pidfd-socket: not supported by this build") }
-            try ContainerCreate.create(request, store: store(g), warn: Diagnostics.warning)
+            try ContainerCreate.create(request, store: store(g), warn: Diagnostics.warning, debug: Diagnostics.debug)
             return 0
         },
         "start": Command(specs: [], stopAtPositional: false, usage: "start ID") { p, g throws(RuntimeError) in
@@ -112,20 +113,19 @@ enum LifecycleCommands {
             FlagSpec(["ignore-paused"], help: "accepted"),
         ], stopAtPositional: true, usage: "exec [flags] ID [COMMAND ARGS...] | exec --process FILE ID", run: ExecCommand.run),
         "pause": Command(specs: [], stopAtPositional: false, usage: "pause ID") { p, g throws(RuntimeError) in
-            _ = try store(g).read(try oneID(p, "pause"))
-            throw .container("pause: container \"\(p.positionals[0])\" has no cgroup to freeze (this build leaves containers in the caller's cgroup)")
+            try ContainerCgroup.pause(try oneID(p, "pause"), store: store(g))
+            return 0
         },
         "resume": Command(specs: [], stopAtPositional: false, usage: "resume ID") { p, g throws(RuntimeError) in
-            _ = try store(g).read(try oneID(p, "resume"))
-            throw .container("resume: container \"\(p.positionals[0])\" has no cgroup to thaw (this build leaves containers in the caller's cgroup)")
+            try ContainerCgroup.resume(try oneID(p, "resume"), store: store(g))
+            return 0
         },
         "update": Command(specs: [FlagSpec(["resources", "r"], value: true, help: "linux.resources JSON file, or - for stdin")]
-                            + ["memory", "memory-reservation", "memory-swap", "cpu-shares", "cpu-quota", "cpu-period", "cpuset-cpus",
-                               "cpuset-mems", "pids-limit", "blkio-weight", "kernel-memory", "kernel-memory-tcp", "cpu-rt-period",
-                               "cpu-rt-runtime", "l3-cache-schema", "mem-bw-schema", "cpu-burst", "cpu-idle"].map { FlagSpec([$0], value: true, help: "") },
-                          stopAtPositional: false, usage: "update --resources FILE|- ID") { p, g throws(RuntimeError) in
-            _ = try store(g).read(try oneID(p, "update"))
-            throw .container("update: linux.resources cannot be applied to container \"\(p.positionals[0])\": this build manages no cgroups")
+                            + UpdateFlags.names.map { FlagSpec([$0.flag], value: true, help: "") },
+                          stopAtPositional: false, usage: "update [--resources FILE|-] [--memory N --memory-swap N --cpu-quota N ...] ID") { p, g throws(RuntimeError) in
+            let id = try oneID(p, "update")
+            try ContainerCgroup.update(id, patch: try UpdateFlags.patch(p), store: store(g), warn: Diagnostics.warning)
+            return 0
         },
         "events": Command(specs: [FlagSpec(["stats"], help: "print one stats event and exit"),
                                   FlagSpec(["interval"], value: true, help: "seconds between stats (default 5s)")],
@@ -133,14 +133,14 @@ enum LifecycleCommands {
             let id = try oneID(p, "events")
             let s = store(g)
             if p.has("stats") {
-                Diagnostics.print(try ContainerQuery.statsEvent(id, store: s).serialized() + "\n")
+                Diagnostics.print(try ContainerCgroup.statsEvent(id, store: s).serialized() + "\n")
                 return 0
             }
-            let interval = Double((p.value("interval") ?? "5s").trimmingSuffix("s")) ?? 5
-            while try s.read(id).initAlive {
-                Diagnostics.print(try ContainerQuery.statsEvent(id, store: s).serialized() + "\n")
-                usleep(UInt32(max(0.05, interval) * 1_000_000))
+            let text = p.value("interval") ?? "5s"
+            guard let interval = Double(text.trimmingSuffix("s")), interval > 0 else {
+                throw .usage("events --interval: expected seconds like 5s, got \"\(text)\"")
             }
+            try ContainerCgroup.stream(id, interval: interval, store: s) { Diagnostics.print($0.serialized() + "\n") }
             return 0
         },
         "spec": Command(specs: [FlagSpec(["bundle", "b"], value: true, help: "where to write config.json"),

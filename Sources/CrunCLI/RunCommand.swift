@@ -48,6 +48,7 @@ enum RunCommand {
         guard ContainerID.isValid(id) else { throw .bad("run: invalid container id \"\(id)\" (letters, digits, _ + - .)") }
         var options = PlanOptions()
         options.noPivot = parsed.has("no-pivot")
+        options.cgroups = globals.cgroups
         if let n = parsed.value("preserve-fds") {
             guard let v = Int(n), v >= 0 else { throw .bad("--preserve-fds: expected a number >= 0, got \"\(n)\"") }
             options.preserveFds = v

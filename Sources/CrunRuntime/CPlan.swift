@@ -34,7 +34,7 @@ extension ContainerPlan {
     /// Flattens the plan for the C executor. `channel`/`parentChannel` are the socket pair
     /// ends; `joinFds` are open namespace descriptors in `joins` order.
     func cPlan(arena: CPlanArena, channel: Int32, parentChannel: Int32, joinFds: [Int32], pidNamespaceFd: Int32,
-               capLast: Int, startFd: Int32, stdinFd: Int32) -> cs_plan {
+               capLast: Int, startFd: Int32, stdinFd: Int32, cgroupFd: Int32 = -1) -> cs_plan {
         var p = cs_plan()
         p.channel_fd = channel
         p.parent_channel_fd = parentChannel
@@ -43,6 +43,7 @@ extension ContainerPlan {
         p.start_fd = startFd
         p.hook_pause = hookPause ? 1 : 0
         p.stdin_fd = stdinFd
+        p.cgroup_fd = cgroupFd
         p.exec_path = arena.string(executablePath)
         p.clone_flags = cloneFlags
         p.unshare_flags = unshareFlags

@@ -18,7 +18,8 @@ public enum ContainerCreate {
         }
     }
 
-    public static func create(_ request: Request, store: StateStore, warn: (String) -> Void) throws(RuntimeError) {
+    public static func create(_ request: Request, store: StateStore, warn: (String) -> Void,
+                              debug: (String) -> Void = { _ in }) throws(RuntimeError) {
         var spec = try request.bundle.loadSpec()
         // Validate (and plan) before anything is made; planned again only if --network
         // changes the config.
@@ -49,10 +50,19 @@ public enum ContainerCreate {
         let listener = try StartSocket.listen(in: handle)
         defer { close(listener) }
 
+        let cgroup = try ContainerCgroup.prepare(spec, id: request.id, options: request.options, warn: warn, debug: debug)
+        defer {
+            if let cgroup {
+                if committed { close(cgroup.fd) } else { cgroup.discard() }
+            }
+        }
+
         let created = rfc3339Now()
         var state = ContainerState(id: request.id, pid: 0, status: .creating, bundle: request.bundle.path,
                                    rootfs: plan.rootfs, created: created, annotations: spec.annotations, initStartTime: 0)
+        state.cgroupPath = cgroup?.cgroup.path
         var options = Launcher.Options()
+        options.cgroupFd = cgroup?.fd ?? -1
         options.startSocket = listener
         options.atHookPoint = { (pid: pid_t) throws(RuntimeError) in
             var hookState = state

@@ -33,6 +33,9 @@ public enum ContainerDelete {
         if status != .stopped {
             try ContainerKill.signalContainer(state, signal: SIGKILL, all: true, waitSeconds: 10)
         }
+        // What is left in the cgroup (processes that left the pid namespace's view, a frozen
+        // init), then the cgroup itself.
+        try ContainerCgroup.of(state)?.destroy()
         PodNetwork.recorded(id: id, stateDirectory: handle.path)?.detach()
         if let spec = try ContainerStart.storedConfigWithHooks(handle) {
             do {

@@ -40,6 +40,11 @@ public enum ContainerExec {
         if !request.detach { ContainerRun.forwarded.withUnsafeBufferPointer { cs_block_signals($0.baseAddress) } }
         var launch = Launcher.Options()
         launch.listenerState = { _ in state.specJSON() }
+        // Born in the container's cgroup, like the init.
+        var cgroupFd: Int32 = -1
+        if let cgroup = ContainerCgroup.of(state), cgroup.exists { cgroupFd = try cgroup.openDirectory() }
+        defer { if cgroupFd >= 0 { close(cgroupFd) } }
+        launch.cgroupFd = cgroupFd
         let launched = try Launcher.launch(plan, options: launch)
         if let pidFile = request.pidFile { try PidFile.write(pidFile, pid: launched.pid) }
         if request.detach {

@@ -37,14 +37,22 @@ public enum ContainerKill {
         }
         defer { close(pidfd) }
         guard state.initAlive else { return }  // the pid now names another process
+        var signalled = false
+        if all, let cgroup = ContainerCgroup.of(state), cgroup.exists {
+            signalled = true
+            // Every process of the container's cgroup, wherever its pid namespace is; a frozen
+            // cgroup is thawed for SIGKILL, as the processes could not die otherwise.
+            try cgroup.signalAll(signal)
+            if signal == SIGKILL, cgroup.frozen { try? cgroup.freeze(false) }
+        }
         // SIGKILL to the init of a pid namespace takes every process in it down with it.
         let ownPidNamespace = ProcStat.namespace(state.pid, "pid") != ProcStat.namespace(getpid(), "pid")
-        if all && !(signal == SIGKILL && ownPidNamespace) {
+        if all && !signalled && !(signal == SIGKILL && ownPidNamespace) {
             for pid in ProcStat.processesInPidNamespace(of: state.pid) where pid != state.pid {
                 _ = Glibc.kill(pid, signal)
             }
         }
-        let r = cs_pidfd_send_signal(pidfd, signal)
+        let r = signalled ? 0 : cs_pidfd_send_signal(pidfd, signal)
         if r < 0 && -r != ESRCH { throw .system(step: "send signal \(signal) to", subject: "\(state.pid)", errno: -r) }
         if let waitSeconds, cs_pidfd_wait(pidfd, Int32(waitSeconds * 1000)) == 0 {
             throw .container("container \"\(state.id)\": init \(state.pid) did not exit within \(waitSeconds)s of signal \(signal)")

@@ -6,6 +6,8 @@ public struct PlanOptions: Sendable {
     public var noPivot = false
     public var preserveFds = 0
     public var runtimeIsRoot = true
+    /// How the container's cgroup is managed (`--cgroup-manager`, `--systemd-cgroup`).
+    public var cgroups = CgroupMode.cgroupfs
     public init() {}
 }
 
@@ -106,7 +108,7 @@ public struct ContainerPlanner {
         planProcess(process, into: &plan)
         if let p = linux.personality { plan.personality = p.domain == "LINUX32" ? CS_PER_LINUX32 : CS_PER_LINUX }
         try planSeccomp(linux.seccomp, process: process, into: &plan)
-        plan.warnings += unappliedSettings(spec)
+        plan.warnings += unappliedSettings(spec, options: options)
         return plan
     }
 
@@ -303,16 +305,14 @@ public struct ContainerPlanner {
     }
 
     /// Config settings this build reads but cannot apply yet; never dropped silently.
-    func unappliedSettings(_ spec: Spec) -> [String] {
+    func unappliedSettings(_ spec: Spec, options: PlanOptions) -> [String] {
         var out: [String] = []
         let linux = spec.linux
-        if let r = linux?.resources, r.memory != nil || r.cpu != nil || r.pids != nil || r.blockIO != nil
-            || !(r.hugepageLimits ?? []).isEmpty || r.network != nil || !(r.rdma ?? [:]).isEmpty
-            || !(r.unified ?? [:]).isEmpty {
-            out.append("linux.resources: not applied: this build leaves the container in the caller's cgroup (no cgroup limits)")
+        if options.cgroups == .disabled, let r = linux?.resources, ContainerCgroup.asksForLimits(r) {
+            out.append("linux.resources: not applied: --cgroup-manager=disabled leaves the container in the caller's cgroup")
         }
-        if !(linux?.resources?.devices ?? []).isEmpty {
-            out.append("linux.resources.devices: not applied: no device cgroup in this build")
+        if options.cgroups == .disabled, !(linux?.resources?.devices ?? []).isEmpty {
+            out.append("linux.resources.devices: not applied: --cgroup-manager=disabled (no device filter)")
         }
         if linux?.intelRdt != nil { out.append("linux.intelRdt: not applied by this build") }
         if spec.process?.scheduler != nil { out.append("process.scheduler: not applied by this build") }

@@ -27,15 +27,6 @@ public enum ContainerQuery {
         return ProcStat.processesInPidNamespace(of: state.pid)
     }
 
-    /// One stats event with what this build can measure without a cgroup.
-    public static func statsEvent(_ id: String, store: StateStore) throws(RuntimeError) -> JSONValue {
-        let pids = try pids(id, store: store)
-        return .object([
-            ("type", .string("stats")), ("id", .string(id)),
-            ("data", .object([("pids", .object([("current", .number("\(pids.count)"))]))])),
-        ])
-    }
-
     static func table(_ rows: [[String]]) -> String {
         var widths = [Int](repeating: 0, count: rows.first?.count ?? 0)
         for row in rows { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }

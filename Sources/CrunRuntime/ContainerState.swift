@@ -6,7 +6,7 @@ import OCISpec
 /// plus runc's extra fields (rootfs, created, owner) and what we need to recognise the init.
 public struct ContainerState: Sendable {
     public enum Status: String, Sendable {
-        case creating, created, running, stopped
+        case creating, created, running, paused, stopped
     }
 
     public var ociVersion: String
@@ -20,6 +20,8 @@ public struct ContainerState: Sendable {
     public var annotations: [String: String]?
     /// The init's start time (field 22 of /proc/<pid>/stat): tells our init from a reused pid.
     public var initStartTime: UInt64
+    /// The container's cgroup directory (absolute), when it has one.
+    public var cgroupPath: String?
 
     public init(id: String, pid: Int32, status: Status, bundle: String, rootfs: String, created: String,
                 annotations: [String: String]?, initStartTime: UInt64) {
@@ -49,6 +51,7 @@ public struct ContainerState: Sendable {
         owner = try o.optional("owner") ?? ""
         annotations = try o.optional("annotations")
         initStartTime = try o.required("initStartTime")
+        cgroupPath = try o.optional("cgroupPath")
     }
 
     /// The init is the process we started and has not exited.
@@ -60,7 +63,9 @@ public struct ContainerState: Sendable {
     /// The status as it is now: a container whose init died is stopped.
     public var liveStatus: Status {
         if status == .creating { return initAlive ? .creating : .stopped }
-        return initAlive ? status : .stopped
+        guard initAlive else { return .stopped }
+        if status == .running, let c = cgroupPath, Cgroup.isFrozen(directory: c) { return .paused }
+        return status
     }
 
     /// The state as the runtime spec and runc print it (for `state`, `list`, hooks).
@@ -83,6 +88,7 @@ public struct ContainerState: Sendable {
         guard case .object(var members) = specJSON(status: status) else { return .null }
         members["pid"] = .number("\(pid)")
         members["initStartTime"] = .number("\(initStartTime)")
+        if let cgroupPath { members["cgroupPath"] = .string(cgroupPath) }
         return .object(members)
     }
 }

@@ -24,6 +24,8 @@ public enum Launcher {
         public var atHookPoint: ((pid_t) throws(RuntimeError) -> Void)?
         /// The container's state for the seccomp listener (status, bundle...), given the pid.
         public var listenerState: ((pid_t) -> JSONValue)?
+        /// The cgroup directory the init is cloned into (-1: the caller's).
+        public var cgroupFd: Int32 = -1
         public init() {}
     }
 
@@ -62,7 +64,7 @@ public enum Launcher {
         let arena = CPlanArena()
         var cplan = plan.cPlan(arena: arena, channel: childEnd, parentChannel: parentEnd,
                                joinFds: joinFds, pidNamespaceFd: pidFd, capLast: Int(cs_cap_last_cap()),
-                               startFd: options.startSocket, stdinFd: options.stdin)
+                               startFd: options.startSocket, stdinFd: options.stdin, cgroupFd: options.cgroupFd)
         let pid = cs_spawn(&cplan)
         let spawnErrno = errno
         close(childEnd)

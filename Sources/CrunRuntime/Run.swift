@@ -23,25 +23,41 @@ public enum ContainerRun {
         for w in plan.warnings { warn(w) }
         for n in plan.notes { debug(n) }
 
+        let cgroup = try ContainerCgroup.prepare(spec, id: id, options: options, warn: warn, debug: debug)
+        var launched: LaunchedContainer?
+        defer {
+            if let cgroup {
+                if launched == nil {
+                    cgroup.discard()
+                } else {
+                    close(cgroup.fd)
+                    if let report = ContainerCgroup.oomReport(cgroup.cgroup, id: id) { warn(report) }
+                    do { try cgroup.cgroup.destroy() } catch { warn(error.description) }
+                    Cgroup.removeCreated(cgroup.created)
+                }
+            }
+        }
         forwarded.withUnsafeBufferPointer { cs_block_signals($0.baseAddress) }
         var launch = Launcher.Options()
+        launch.cgroupFd = cgroup?.fd ?? -1
         launch.listenerState = { pid in
             ContainerState(id: id, pid: pid, status: .creating, bundle: bundle.path, rootfs: plan.rootfs,
                            created: rfc3339Now(), annotations: spec.annotations, initStartTime: 0).specJSON(status: .creating)
         }
-        let launched = try Launcher.launch(plan, options: launch)
+        let container = try Launcher.launch(plan, options: launch)
+        launched = container
         if let pidFile {
             do {
-                try PidFile.write(pidFile, pid: launched.pid)
+                try PidFile.write(pidFile, pid: container.pid)
             } catch {
-                kill(launched.pid, SIGKILL)
+                kill(container.pid, SIGKILL)
                 var status: Int32 = 0
-                waitpid(launched.pid, &status, 0)
+                waitpid(container.pid, &status, 0)
                 throw error
             }
         }
         defer { if let pidFile { unlink(pidFile) } }
-        return try supervise(launched)
+        return try supervise(container)
     }
 
     /// Waits in the foreground: forwards signals, relays the terminal, and turns the wait

@@ -12,6 +12,8 @@ public struct Resources: Sendable, JSONDecodable {
     public var rdma: [String: Rdma]?
     public var unified: [String: String]?
 
+    public init() {}
+
     public init(json: JSONValue, path: String) throws(JSONDecodeError) {
         let o = try JSONObject(json, path: path)
         devices = try o.optional("devices")

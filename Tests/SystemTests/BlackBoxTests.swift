@@ -109,11 +109,40 @@ struct BlackBoxRunTests {
         #expect(try Harness.run(c).stderr == "crun-swift: process.cwd: chdir `/no/such/dir`: No such file or directory\n")
     }
 
-    @Test func unappliedSettingsAreWarnedNotDropped() throws {
+    @Test func limitsAreAppliedOrRefusedNeverDropped() throws {
         var c = Harness.baseConfig(args: ["true"])
         c.edit("linux") { $0["resources"] = ["memory": ["limit": 100_000_000], "pids": ["limit": 10]] }
+        let disabled = try Harness.run(c, globalArgs: ["--cgroup-manager=disabled"])
+        #expect(disabled.status == 0)
+        #expect(disabled.stderr.contains("warning: linux.resources: not applied"))
         let r = try Harness.run(c)
-        #expect(r.status == 0)
-        #expect(r.stderr.contains("warning: linux.resources: not applied"))
+        if Harness.hybridCgroups {
+            // Controllers bound to v1: an error naming the resource, the controller, the hierarchy.
+            #expect(r.status == 1)
+            #expect(r.stderr.contains("linux.resources.memory.limit: needs the memory controller") && r.stderr.contains("/sys/fs/cgroup/unified") && r.stderr.contains("hybrid"), "\(r.stderr)")
+        } else {
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+    }
+
+    @Test func containersLiveInTheirCgroupBehindADeviceFilter() throws {
+        // Membership and the device filter work on the cgroup2 hierarchy, hybrid host or not.
+        var c = Harness.baseConfig(args: ["sh", "-c", "cat /proc/self/cgroup; head -c 0 /dev/fuse && echo fuse-open || echo fuse-denied; head -c 3 /dev/zero | wc -c"])
+        c.edit("linux") { $0["cgroupsPath"] = "/cs-blackbox/box1" }
+        c["mounts"] = (c["mounts"] as? [[String: Any]] ?? []) + [["destination": "/dev/fuse", "type": "bind", "source": "/dev/fuse", "options": ["bind"]]]
+        let r = try Harness.run(c)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasSuffix("/cs-blackbox/box1\nfuse-denied\n3\n"), "\(r.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: Harness.cgroupMount + "/cs-blackbox/box1"), "run left its cgroup")
+        rmdir(Harness.cgroupMount + "/cs-blackbox")
+        c.edit("linux") { $0["resources"] = ["devices": [["allow": false, "access": "rwm"], ["allow": true, "type": "c", "major": 10, "minor": 229, "access": "r"]]] }
+        #expect(try Harness.run(c).stdout.contains("fuse-open"))
+        rmdir(Harness.cgroupMount + "/cs-blackbox")
+        c.edit("linux") { $0["resources"] = ["devices": [["allow": true, "type": "c", "major": 10, "minor": 229, "access": "w"]]] }
+        #expect(try Harness.run(c).stdout.contains("fuse-denied"))
+        rmdir(Harness.cgroupMount + "/cs-blackbox")
+        c.edit("linux") { $0["cgroupsPath"] = "/a/../../escape" }
+        let bad = try Harness.run(c)
+        #expect(bad.status == 1 && bad.stderr.contains("linux.cgroupsPath: \"/a/../../escape\" must not contain . or .. components"))
     }
 }

@@ -125,9 +125,16 @@ enum Harness {
     }
 
     /// Runs a container from `config` with `crun-swift run BUNDLE`.
-    static func run(_ config: [String: Any], timeout: Double = 20) throws -> Result {
+    static func run(_ config: [String: Any], timeout: Double = 20, globalArgs: [String] = []) throws -> Result {
         let bundle = try TempBundle(config: config)
-        return try crun(["run", bundle.path], timeout: timeout)
+        return try crun(globalArgs + ["run", bundle.path], timeout: timeout)
+    }
+
+    /// Where the cgroup2 hierarchy is, and whether this host is hybrid (v1 controllers).
+    static let hybridCgroups = !isCgroup2("/sys/fs/cgroup") && isCgroup2("/sys/fs/cgroup/unified")
+    static let cgroupMount = hybridCgroups ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup"
+    static func isCgroup2(_ path: String) -> Bool {
+        FileManager.default.fileExists(atPath: path + "/cgroup.controllers")
     }
 
     /// Runs a probe container with `change` applied to the base config; returns the report.

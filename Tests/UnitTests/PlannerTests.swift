@@ -132,8 +132,12 @@ import Testing
     }
 
     @Test func unappliedSettingsAreReported() throws {
-        let p = try plan(config(linux: #""namespaces": [{"type": "mount"}], "resources": {"memory": {"limit": 100}}, "seccomp": {"defaultAction": "SCMP_ACT_ALLOW"}"#))
-        #expect(p.warnings.contains { $0.hasPrefix("linux.resources: not applied") })
+        let json = config(linux: #""namespaces": [{"type": "mount"}], "resources": {"memory": {"limit": 100}}, "seccomp": {"defaultAction": "SCMP_ACT_ALLOW"}"#)
+        var disabled = PlanOptions()
+        disabled.cgroups = .disabled
+        #expect(try plan(json, options: disabled).warnings.contains { $0.hasPrefix("linux.resources: not applied") })
+        let p = try plan(json)
+        #expect(!p.warnings.contains { $0.hasPrefix("linux.resources") })  // the cgroup manager applies them
         #expect(p.seccomp != nil && !p.warnings.contains { $0.hasPrefix("linux.seccomp") })
     }
 }

@@ -189,6 +189,7 @@ struct cs_plan {
   int start_fd;             // create: listening socket; wait for `start` before execve (-1: none)
   int hook_pause;           // report CS_MSG_HOOKS before pivot_root and wait for a release byte
   int stdin_fd;             // becomes fd 0 (hooks get the state on stdin), or -1
+  int cgroup_fd;            // the container's cgroup2 directory: cloned into it, or -1
 
   // Namespaces.
   uint64_t clone_flags;     // namespaces created by clone
@@ -315,6 +316,32 @@ int cs_cap_last_cap(void);
 // created (directories, and a file at the end when `kind` is CS_DEST_FILE). Returns an O_PATH
 // fd or -errno. Exposed for tests.
 int cs_resolve_in_root(int root_fd, const char *path, int kind, int create);
+
+// cgroup v2 device controller: one rule of linux.resources.devices, already resolved.
+struct cs_dev_rule {
+  int allow;
+  char type;        // 'a', 'c' or 'b'
+  int64_t major;    // -1: any
+  int64_t minor;    // -1: any
+  int access;       // CS_DEV_READ | CS_DEV_WRITE | CS_DEV_MKNOD
+};
+#define CS_DEV_MKNOD 1
+#define CS_DEV_READ 2
+#define CS_DEV_WRITE 4
+// Compiles `rules` (evaluated last to first, first match decides; no match denies) into a
+// BPF_PROG_TYPE_CGROUP_DEVICE program, attaches it to the cgroup `dirfd` and detaches the
+// programs that were attached there before. Returns 0 or -errno; on a verifier failure the
+// kernel's log goes to `log` (may be NULL).
+int cs_cgroup_devices(int dirfd, const struct cs_dev_rule *rules, int n, char *log, int logsize);
+// The instructions cs_cgroup_devices would load (for tests): returns their count, fills `out`
+// (8 bytes each) up to `max`.
+int cs_cgroup_devices_program(const struct cs_dev_rule *rules, int n, uint64_t *out, int max);
+// Waits until the cgroup's `cgroup.events` says `key` is `value` (e.g. "frozen" 1, "populated"
+// 0), up to timeout_ms. Returns 1 when it does, 0 on timeout, -errno on error.
+int cs_cgroup_wait_event(int dirfd, const char *key, int value, int timeout_ms);
+
+// statfs(path).f_type, or -errno.
+long cs_statfs_type(const char *path);
 
 // Small wrappers for the macros Swift cannot import.
 int cs_wifexited(int status);

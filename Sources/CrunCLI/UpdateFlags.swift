@@ -1,0 +1,74 @@
+import CrunRuntime
+import Glibc
+import JSONCore
+
+/// runc's `update` flags as a linux.resources patch, over the `--resources` file (or stdin).
+enum UpdateFlags {
+    enum Kind { case bytes, integer, string }
+    static let names: [(flag: String, section: String, key: String, kind: Kind)] = [
+        ("memory", "memory", "limit", .bytes), ("memory-reservation", "memory", "reservation", .bytes),
+        ("memory-swap", "memory", "swap", .bytes), ("kernel-memory", "memory", "kernel", .bytes),
+        ("kernel-memory-tcp", "memory", "kernelTCP", .bytes),
+        ("cpu-share", "cpu", "shares", .integer), ("cpu-shares", "cpu", "shares", .integer),
+        ("cpu-quota", "cpu", "quota", .integer), ("cpu-period", "cpu", "period", .integer),
+        ("cpu-burst", "cpu", "burst", .integer), ("cpu-idle", "cpu", "idle", .integer),
+        ("cpu-rt-period", "cpu", "realtimePeriod", .integer), ("cpu-rt-runtime", "cpu", "realtimeRuntime", .integer),
+        ("cpuset-cpus", "cpu", "cpus", .string), ("cpuset-mems", "cpu", "mems", .string),
+        ("pids-limit", "pids", "limit", .integer), ("blkio-weight", "blockIO", "weight", .integer),
+        ("l3-cache-schema", "", "", .string), ("mem-bw-schema", "", "", .string),
+    ]
+
+    /// "512m", "1G", "4096", "-1" -> bytes (runc takes the same, through docker's units).
+    static func bytes(_ text: String) -> Int64? {
+        if text == "-1" { return -1 }
+        let lower = text.lowercased()
+        let units: [(String, Int64)] = [("kb", 1 << 10), ("mb", 1 << 20), ("gb", 1 << 30), ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30), ("b", 1)]
+        for (suffix, factor) in units where lower.hasSuffix(suffix) {
+            guard let n = Int64(lower.dropLast(suffix.count)), n >= 0 else { return nil }
+            return n * factor
+        }
+        return Int64(lower)
+    }
+
+    static func patch(_ p: ParsedArguments) throws(RuntimeError) -> JSONValue {
+        var base = JSONMembers()
+        if let source = p.value("resources") {
+            let bytes = source == "-" ? readStandardInput() : try FileSystem.readFile(source, step: "update --resources: read")
+            guard let value = try? JSONParser.parse(bytes), case .object(let members) = value else {
+                throw .usage("update --resources: \(source == "-" ? "stdin" : source) is not a JSON object (linux.resources)")
+            }
+            base = members
+        }
+        for n in names {
+            guard let text = p.value(n.flag) else { continue }
+            guard !n.section.isEmpty else { throw .usage("update --\(n.flag): Intel RDT is not supported by this build") }
+            let value: JSONValue
+            switch n.kind {
+            case .bytes:
+                guard let v = bytes(text) else { throw .usage("update --\(n.flag): expected bytes like 512m or -1, got \"\(text)\"") }
+                value = .number("\(v)")
+            case .integer:
+                guard let v = Int64(text) else { throw .usage("update --\(n.flag): expected a number, got \"\(text)\"") }
+                value = .number("\(v)")
+            case .string:
+                value = .string(text)
+            }
+            var section = JSONMembers()
+            if case .object(let existing)? = base[n.section] { section = existing }
+            section[n.key] = value
+            base[n.section] = .object(section)
+        }
+        if base.isEmpty { throw .usage("update: nothing to change (--resources FILE|- or flags such as --memory, --cpu-quota, --pids-limit)") }
+        return .object(base)
+    }
+
+    static func readStandardInput() -> [UInt8] {
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(0, &buf, buf.count)
+            if n > 0 { out += buf[0..<n] } else if n < 0 && errno == EINTR { continue } else { break }
+        }
+        return out
+    }
+}

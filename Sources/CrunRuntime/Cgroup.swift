@@ -1,0 +1,374 @@
+import CShim
+import Glibc
+import JSONCore
+import OCISpec
+
+/// Where the cgroup2 hierarchy is: /sys/fs/cgroup on a unified host, /sys/fs/cgroup/unified on
+/// a hybrid one (controllers bound to v1; membership, freeze, kill and device filters still
+/// work there, limits do not).
+public struct CgroupHierarchy: Sendable {
+    public let mount: String
+    public let hybrid: Bool
+
+    static let cgroup2Magic: Int = 0x6367_7270
+
+    static func isCgroup2(_ path: String) -> Bool {
+        cs_statfs_type(path) == cgroup2Magic
+    }
+
+    public static func detect(base: String = "/sys/fs/cgroup") -> CgroupHierarchy? {
+        if isCgroup2(base) { return CgroupHierarchy(mount: base, hybrid: false) }
+        if isCgroup2(base + "/unified") { return CgroupHierarchy(mount: base + "/unified", hybrid: true) }
+        return nil
+    }
+
+    /// The caller's own cgroup (the "0::" line of /proc/self/cgroup).
+    public static func ownCgroup() -> String {
+        guard let bytes = try? FileSystem.readFile("/proc/self/cgroup") else { return "/" }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("0::") {
+            return String(line.dropFirst(3))
+        }
+        return "/"
+    }
+
+    /// The cgroup of a container, relative to the hierarchy's root, from linux.cgroupsPath:
+    /// absolute as given; relative under the runtime's own cgroup; systemd's "slice:prefix:name"
+    /// as the path systemd would give that scope; absent: the own cgroup plus the id (or
+    /// system.slice/crun-swift-ID.scope with --systemd-cgroup).
+    public static func containerPath(_ cgroupsPath: String?, id: String, systemd: Bool, own: String) throws(RuntimeError) -> String {
+        let path: String
+        let p = cgroupsPath ?? ""
+        let parts = p.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 3 && !p.contains("/") {
+            path = try systemdPath(slice: parts[0], prefix: parts[1], name: parts[2])
+        } else if parts.count > 1 {
+            throw .container("linux.cgroupsPath: \"\(p)\" is neither a path nor systemd's slice:prefix:name")
+        } else if p.isEmpty {
+            path = systemd ? try systemdPath(slice: "", prefix: "crun-swift", name: id) : own + "/" + id
+        } else if p.hasPrefix("/") {
+            path = p
+        } else {
+            path = own + "/" + p
+        }
+        let components = path.split(separator: "/").map(String.init)
+        if components.contains("..") || components.contains(".") {
+            throw .container("linux.cgroupsPath: \"\(p)\" must not contain . or .. components")
+        }
+        guard !components.isEmpty else { throw .container("linux.cgroupsPath: \"\(p)\" names the root cgroup") }
+        return "/" + components.joined(separator: "/")
+    }
+
+    /// systemd's slice naming: "a-b.slice" lives in "a.slice/a-b.slice".
+    static func systemdPath(slice: String, prefix: String, name: String) throws(RuntimeError) -> String {
+        let s = slice.isEmpty ? "system.slice" : slice
+        guard s.hasSuffix(".slice"), !s.contains("/") else {
+            throw .container("linux.cgroupsPath: systemd slice \"\(slice)\" must end in .slice")
+        }
+        var dirs: [String] = []
+        if s != "-.slice" {
+            let base = String(s.dropLast(6))
+            guard !base.hasPrefix("-"), !base.hasSuffix("-"), !base.contains("--") else {
+                throw .container("linux.cgroupsPath: invalid systemd slice \"\(slice)\"")
+            }
+            var acc = ""
+            for part in base.split(separator: "-") {
+                acc = acc.isEmpty ? String(part) : acc + "-" + part
+                dirs.append(acc + ".slice")
+            }
+        }
+        guard !name.isEmpty else { throw .container("linux.cgroupsPath: systemd form \"\(slice):\(prefix):\(name)\" has no name") }
+        let unit = name.hasSuffix(".slice") ? name : (prefix.isEmpty ? name : prefix + "-" + name) + ".scope"
+        return "/" + (dirs + [unit]).joined(separator: "/")
+    }
+}
+
+/// One container's cgroup: created with its controllers enabled, limits written, devices
+/// filtered; then frozen, thawed, signalled, measured, updated and removed.
+public struct Cgroup: Sendable {
+    public let hierarchy: CgroupHierarchy
+    /// Relative to the hierarchy's root, e.g. "/default/web".
+    public let relative: String
+    public var path: String { hierarchy.mount + relative }
+
+    public init(hierarchy: CgroupHierarchy, relative: String) {
+        self.hierarchy = hierarchy
+        self.relative = relative
+    }
+
+    /// The controllers the hierarchy offers at its root.
+    public func available() -> [String] {
+        guard let bytes = try? FileSystem.readFile(hierarchy.mount + "/cgroup.controllers") else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+    }
+
+    func missingController(_ controller: String, field: String) -> RuntimeError {
+        if hierarchy.hybrid {
+            return .container("\(field): needs the \(controller) controller, which is not available on the cgroup2 hierarchy at \(hierarchy.mount): this host is hybrid (\(controller) is bound to cgroup v1, which crun-swift does not drive); boot with cgroup_no_v1=all or systemd.unified_cgroup_hierarchy=1 for limits")
+        }
+        return .container("\(field): needs the \(controller) controller, which the cgroup2 hierarchy at \(hierarchy.mount) does not offer (cgroup.controllers: \(available().joined(separator: " ")))")
+    }
+
+    /// Creates the cgroup (and missing parents), enabling `controllers` on the way down.
+    /// Returns the directories it created, outermost first, for `removeCreated`.
+    public func create(controllers: [String], fieldFor: (String) -> String) throws(RuntimeError) -> [String] {
+        let offered = available()
+        for c in controllers where !offered.contains(c) { throw missingController(c, field: fieldFor(c)) }
+        var created: [String] = []
+        var dir = hierarchy.mount
+        let components = relative.split(separator: "/").map(String.init)
+        do throws(RuntimeError) {
+            for component in components {
+                if !controllers.isEmpty { try enable(controllers, in: dir) }
+                dir += "/" + component
+                if mkdir(dir, 0o755) == 0 {
+                    created.append(dir)
+                } else if errno != EEXIST {
+                    throw RuntimeError.system(step: "linux.cgroupsPath: create the cgroup", subject: dir, errno: errno)
+                }
+            }
+        } catch {
+            Cgroup.removeCreated(created)
+            throw error
+        }
+        return created
+    }
+
+    func enable(_ controllers: [String], in dir: String) throws(RuntimeError) {
+        let current = (try? FileSystem.readFile(dir + "/cgroup.subtree_control")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let enabled = current.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        let wanted = controllers.filter { !enabled.contains($0) }
+        guard !wanted.isEmpty else { return }
+        let line = wanted.map { "+" + $0 }.joined(separator: " ")
+        do {
+            try FileSystem.writeFile(dir + "/cgroup.subtree_control", line, step: "linux.resources: enable controllers (\(line)) in")
+        } catch {
+            if case .system(_, _, EBUSY) = error {
+                throw .container("linux.resources: cannot enable \(wanted.joined(separator: ", ")) in \(dir)/cgroup.subtree_control: the cgroup has processes of its own (cgroup v2's no-internal-processes rule); use a linux.cgroupsPath outside the runtime's own cgroup")
+            }
+            throw error
+        }
+    }
+
+    /// Removes directories made by `create` (innermost first), ignoring ones still in use.
+    public static func removeCreated(_ dirs: [String]) {
+        for d in dirs.reversed() { rmdir(d) }
+    }
+
+    /// Writes the converted resources; an error names the config field, the file and errno.
+    public func apply(_ writes: [CgroupResources.Write]) throws(RuntimeError) {
+        let offered = available()
+        for w in writes {
+            if let c = w.controller, !offered.contains(c) { throw missingController(c, field: w.field) }
+            let file = path + "/" + w.file
+            if access(file, F_OK) != 0 {
+                if w.field.contains(".unified.") {
+                    throw .container("\(w.field): \(w.file) does not exist in \(path) (not a file of this kernel's enabled controllers)")
+                }
+                throw .container("\(w.field): \(w.file) does not exist in \(path) (this kernel lacks it)")
+            }
+            let fd = open(file, O_WRONLY | O_CLOEXEC)
+            if fd < 0 { throw .system(step: "\(w.field): open", subject: file, errno: errno) }
+            let bytes = Array(w.value.utf8)
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let e = errno
+            close(fd)
+            if n != bytes.count { throw .system(step: "\(w.field): write \"\(w.value)\" to", subject: file, errno: e) }
+        }
+    }
+
+    /// The device filter (BPF) for these rules, replacing the one attached before.
+    public func applyDevices(_ rules: [CgroupResources.DeviceRule]) throws(RuntimeError) {
+        let fd = try openDirectory()
+        defer { close(fd) }
+        let c = CgroupResources.cRules(rules)
+        var log = [CChar](repeating: 0, count: 4096)
+        let r = c.withUnsafeBufferPointer { cs_cgroup_devices(fd, $0.baseAddress, Int32($0.count), &log, Int32(log.count)) }
+        if r < 0 {
+            let detail = String(cString: log).split(separator: "\n").last.map { " (\($0))" } ?? ""
+            throw .system(step: "linux.resources.devices: load and attach the device filter (BPF_PROG_TYPE_CGROUP_DEVICE)\(detail) to", subject: path, errno: -r)
+        }
+    }
+
+    public func openDirectory() throws(RuntimeError) -> Int32 {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw .system(step: "open the cgroup", subject: path, errno: errno) }
+        return fd
+    }
+
+    public var exists: Bool { access(path + "/cgroup.procs", F_OK) == 0 }
+
+    func read(_ file: String) -> String? {
+        (try? FileSystem.readFile(path + "/" + file)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// "key value" lines (memory.stat, cpu.stat, memory.events, cgroup.events).
+    func keyed(_ file: String) -> [(String, UInt64)] {
+        (read(file) ?? "").split(separator: "\n").compactMap { line in
+            let p = line.split(separator: " ")
+            guard p.count == 2, let v = UInt64(p[1]) else { return nil }
+            return (String(p[0]), v)
+        }
+    }
+
+    func value(_ file: String, _ key: String) -> UInt64? { keyed(file).first { $0.0 == key }?.1 }
+
+    public func processes() -> [pid_t] {
+        (read("cgroup.procs") ?? "").split(separator: "\n").compactMap { pid_t($0) }
+    }
+
+    // MARK: freezer
+
+    public var frozen: Bool { value("cgroup.events", "frozen") == 1 }
+
+    static func isFrozen(directory: String) -> Bool {
+        guard let bytes = try? FileSystem.readFile(directory + "/cgroup.events") else { return false }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains("frozen 1")
+    }
+
+    /// cgroup.freeze, then waits until the kernel says every process is (un)frozen.
+    public func freeze(_ on: Bool) throws(RuntimeError) {
+        try FileSystem.writeFile(path + "/cgroup.freeze", on ? "1" : "0", step: on ? "pause: write 1 to" : "resume: write 0 to")
+        let fd = try openDirectory()
+        defer { close(fd) }
+        let r = cs_cgroup_wait_event(fd, "frozen", on ? 1 : 0, 5000)
+        if r < 0 { throw .system(step: "wait for cgroup.events", subject: path, errno: -r) }
+        if r == 0 { throw .container("\(on ? "pause" : "resume"): \(path) did not become \(on ? "frozen" : "thawed") within 5 s") }
+    }
+
+    // MARK: kill and removal
+
+    /// Every process of the cgroup (and its children): cgroup.kill for SIGKILL where the kernel
+    /// has it (5.14), else one signal per listed process.
+    public func signalAll(_ signal: Int32) throws(RuntimeError) {
+        if signal == SIGKILL, access(path + "/cgroup.kill", F_OK) == 0 {
+            try FileSystem.writeFile(path + "/cgroup.kill", "1", step: "kill --all: write 1 to")
+            return
+        }
+        for dir in descendants() {
+            for pid in Cgroup(hierarchy: hierarchy, relative: String(dir.dropFirst(hierarchy.mount.count))).processes() {
+                _ = kill(pid, signal)
+            }
+        }
+    }
+
+    /// This cgroup and the ones below it, deepest first.
+    func descendants() -> [String] {
+        var out: [String] = []
+        func walk(_ dir: String) {
+            guard let d = opendir(dir) else { return }
+            while let e = readdir(d) {
+                let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                if e.pointee.d_type == UInt8(DT_DIR), name != ".", name != ".." { walk(dir + "/" + name) }
+            }
+            closedir(d)
+            out.append(dir)
+        }
+        walk(path)
+        return out
+    }
+
+    /// Kills what is left (a frozen cgroup is thawed so the kill lands), waits until it is
+    /// empty, and removes it and the cgroups the container made below it.
+    public func destroy() throws(RuntimeError) {
+        guard exists else { return }
+        if access(path + "/cgroup.kill", F_OK) == 0 {
+            if !processes().isEmpty || descendants().count > 1 { try signalAll(SIGKILL) }
+        } else {
+            for _ in 0..<100 where !processes().isEmpty { try signalAll(SIGKILL); usleep(10_000) }
+        }
+        if frozen { try? FileSystem.writeFile(path + "/cgroup.freeze", "0", step: "thaw") }
+        if let fd = try? openDirectory() {
+            _ = cs_cgroup_wait_event(fd, "populated", 0, 5000)
+            close(fd)
+        }
+        for dir in descendants() where rmdir(dir) < 0 && errno != ENOENT {
+            throw .system(step: "delete: remove the cgroup", subject: dir, errno: errno)
+        }
+    }
+
+    // MARK: stats and events
+
+    /// OOM kills so far (memory.events, 0 without the memory controller).
+    public var oomKills: UInt64 { value("memory.events", "oom_kill") ?? 0 }
+
+    /// runc's stats event data (libcontainer/types.Stats) from the cgroup v2 files.
+    public func stats() -> JSONValue {
+        func num(_ v: UInt64?) -> JSONValue { .number("\(v ?? 0)") }
+        func limitValue(_ file: String) -> UInt64 {
+            let s = (read(file) ?? "").trimmingCharacters(in: "\n")
+            return s == "max" || s.isEmpty ? UInt64.max : UInt64(s) ?? 0
+        }
+        var data: [(String, JSONValue)] = []
+        let cpu = keyed("cpu.stat")
+        func c(_ k: String) -> UInt64 { cpu.first { $0.0 == k }?.1 ?? 0 }
+        data.append(("cpu", .object([
+            ("usage", .object([("total", num(c("usage_usec") * 1000)), ("percpu", .array([])),
+                               ("kernel", num(c("system_usec") * 1000)), ("user", num(c("user_usec") * 1000))])),
+            ("throttling", .object([("periods", num(c("nr_periods"))), ("throttledPeriods", num(c("nr_throttled"))),
+                                    ("throttledTime", num(c("throttled_usec") * 1000))])),
+        ])))
+        if access(path + "/memory.current", F_OK) == 0 {
+            let stat = keyed("memory.stat")
+            let events = keyed("memory.events")
+            data.append(("memory", .object([
+                ("cache", num(stat.first { $0.0 == "file" }?.1)),
+                ("usage", .object([("limit", num(limitValue("memory.max"))), ("usage", num(UInt64((read("memory.current") ?? "").trimmingCharacters(in: "\n")))),
+                                   ("max", num(UInt64((read("memory.peak") ?? "").trimmingCharacters(in: "\n")))),
+                                   ("failcnt", num(events.first { $0.0 == "max" }?.1))])),
+                ("swap", .object([("limit", num(limitValue("memory.swap.max"))), ("usage", num(UInt64((read("memory.swap.current") ?? "").trimmingCharacters(in: "\n"))))])),
+                ("raw", .object(stat.map { ($0.0, num($0.1)) })),
+                ("events", .object(events.map { ($0.0, num($0.1)) })),
+            ])))
+        }
+        let current = UInt64((read("pids.current") ?? "").trimmingCharacters(in: "\n")) ?? UInt64(processes().count)
+        var pids: [(String, JSONValue)] = [("current", num(current))]
+        if access(path + "/pids.max", F_OK) == 0 {
+            let l = limitValue("pids.max")
+            pids.append(("limit", num(l == UInt64.max ? 0 : l)))
+        }
+        data.append(("pids", .object(pids)))
+        var bytes: [JSONValue] = [], ios: [JSONValue] = []
+        for line in (read("io.stat") ?? "").split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            let dev = fields.first?.split(separator: ":").compactMap { UInt64($0) } ?? []
+            guard dev.count == 2 else { continue }
+            var kv: [String: UInt64] = [:]
+            for f in fields.dropFirst() {
+                let p = f.split(separator: "=")
+                if p.count == 2, let v = UInt64(p[1]) { kv[String(p[0])] = v }
+            }
+            for (op, b, n) in [("Read", "rbytes", "rios"), ("Write", "wbytes", "wios")] {
+                let base: [(String, JSONValue)] = [("major", num(dev[0])), ("minor", num(dev[1])), ("op", .string(op))]
+                bytes.append(.object(base + [("value", num(kv[b]))]))
+                ios.append(.object(base + [("value", num(kv[n]))]))
+            }
+        }
+        data.append(("blkio", .object([("ioServiceBytesRecursive", .array(bytes)), ("ioServicedRecursive", .array(ios))])))
+        var huge: [(String, JSONValue)] = []
+        for size in hugetlbSizes() {
+            huge.append((size, .object([("usage", num(UInt64((read("hugetlb.\(size).current") ?? "").trimmingCharacters(in: "\n")))),
+                                        ("failcnt", num(value("hugetlb.\(size).events", "max")))])))
+        }
+        if !huge.isEmpty { data.append(("hugetlb", .object(huge))) }
+        return .object(data)
+    }
+
+    func hugetlbSizes() -> [String] {
+        guard let d = opendir(path) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name.hasPrefix("hugetlb."), name.hasSuffix(".max") { out.append(String(name.dropFirst(8).dropLast(4))) }
+        }
+        return out.sorted()
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: Character) -> String {
+        var s = Substring(self)
+        while s.last == set || s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}
