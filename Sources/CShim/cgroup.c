@@ -101,18 +101,19 @@ int cs_cgroup_devices(int dirfd, const struct cs_dev_rule *rules, int n, char *l
   load.insns = (uint64_t)(uintptr_t)insns;
   load.insn_cnt = (uint32_t)count;
   load.license = (uint64_t)(uintptr_t)"Apache";
-  if (log && logsize > 0) {
-    log[0] = 0;
-    load.log_buf = (uint64_t)(uintptr_t)log;
-    load.log_size = (uint32_t)logsize;
-    load.log_level = 1;
-  }
   int prog = (int)bpf(BPF_PROG_LOAD, &load);
-  if (prog < 0 && log && errno == ENOSPC) {  // the log did not fit: load again without it
-    load.log_buf = 0; load.log_size = 0; load.log_level = 0;
-    prog = (int)bpf(BPF_PROG_LOAD, &load);
+  if (prog < 0) {
+    // Only a failure pays for the verifier's log: load again to learn why.
+    int e = errno;
+    if (log && logsize > 0) {
+      log[0] = 0;
+      load.log_buf = (uint64_t)(uintptr_t)log;
+      load.log_size = (uint32_t)logsize;
+      load.log_level = 1;
+      bpf(BPF_PROG_LOAD, &load);
+    }
+    return -e;
   }
-  if (prog < 0) return -errno;
   union bpf_attr at;
   memset(&at, 0, sizeof at);
   at.target_fd = (uint32_t)dirfd;

@@ -271,18 +271,23 @@ public struct Cgroup: Sendable {
     /// empty, and removes it and the cgroups the container made below it.
     public func destroy() throws(RuntimeError) {
         guard exists else { return }
-        if access(path + "/cgroup.kill", F_OK) == 0 {
-            if !processes().isEmpty || descendants().count > 1 { try signalAll(SIGKILL) }
-        } else {
-            for _ in 0..<100 where !processes().isEmpty { try signalAll(SIGKILL); usleep(10_000) }
+        let dirs = descendants()
+        if dirs.count > 1 || !processes().isEmpty {
+            if access(path + "/cgroup.kill", F_OK) == 0 {
+                try signalAll(SIGKILL)
+            } else {
+                for _ in 0..<100 where !processes().isEmpty { try signalAll(SIGKILL); usleep(10_000) }
+            }
+            if frozen { try? FileSystem.writeFile(path + "/cgroup.freeze", "0", step: "thaw") }
         }
-        if frozen { try? FileSystem.writeFile(path + "/cgroup.freeze", "0", step: "thaw") }
-        if let fd = try? openDirectory() {
+        // Usually empty already (the init was reaped); the kernel may say so a moment later.
+        for dir in dirs where rmdir(dir) < 0 && errno != ENOENT {
+            guard errno == EBUSY, let fd = try? Cgroup(hierarchy: hierarchy, relative: String(dir.dropFirst(hierarchy.mount.count))).openDirectory() else {
+                throw .system(step: "delete: remove the cgroup", subject: dir, errno: errno)
+            }
             _ = cs_cgroup_wait_event(fd, "populated", 0, 5000)
             close(fd)
-        }
-        for dir in descendants() where rmdir(dir) < 0 && errno != ENOENT {
-            throw .system(step: "delete: remove the cgroup", subject: dir, errno: errno)
+            if rmdir(dir) < 0 && errno != ENOENT { throw .system(step: "delete: remove the cgroup", subject: dir, errno: errno) }
         }
     }
 
