@@ -255,15 +255,22 @@ public struct Cgroup: Sendable {
     func descendants() -> [String] {
         var out: [String] = []
         func walk(_ dir: String) {
-            guard let d = opendir(dir) else { return }
-            while let e = readdir(d) {
-                let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-                if e.pointee.d_type == UInt8(DT_DIR), name != ".", name != ".." { walk(dir + "/" + name) }
-            }
-            closedir(d)
+            for (name, isDirectory) in Cgroup.entries(dir) where isDirectory { walk(dir + "/" + name) }
             out.append(dir)
         }
         walk(path)
+        return out
+    }
+
+    /// The names in a directory (without . and ..), and whether each is a directory.
+    static func entries(_ dir: String) -> [(name: String, isDirectory: Bool)] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var out: [(String, Bool)] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name != ".", name != ".." { out.append((name, e.pointee.d_type == UInt8(DT_DIR))) }
+        }
         return out
     }
 
@@ -359,14 +366,8 @@ public struct Cgroup: Sendable {
     }
 
     func hugetlbSizes() -> [String] {
-        guard let d = opendir(path) else { return [] }
-        defer { closedir(d) }
-        var out: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name.hasPrefix("hugetlb."), name.hasSuffix(".max") { out.append(String(name.dropFirst(8).dropLast(4))) }
-        }
-        return out.sorted()
+        Cgroup.entries(path).map(\.name).filter { $0.hasPrefix("hugetlb.") && $0.hasSuffix(".max") }
+            .map { String($0.dropFirst(8).dropLast(4)) }.sorted()
     }
 }
 
