@@ -110,6 +110,14 @@ public enum ContainerCgroup {
         let state = try store.read(id)
         guard state.liveStatus != .stopped else { throw .container("cannot update container \"\(id)\": it is stopped") }
         let cgroup = try required(state, for: "update")
+        var patch = patch
+        // --memory-swap alone: memory+swap is relative to the limit in force (as runc reads it).
+        if case .object(var members) = patch, case .object(var memory)? = members["memory"], memory["swap"] != nil, memory["limit"] == nil,
+           let current = cgroup.read("memory.max")?.trimmingCharacters(in: "\n"), Int64(current) != nil {
+            memory["limit"] = .number(current)
+            members["memory"] = .object(memory)
+            patch = .object(members)
+        }
         let resources: Resources
         do {
             resources = try Resources(json: patch, path: "linux.resources")
@@ -120,11 +128,8 @@ public enum ContainerCgroup {
            let usage = UInt64((cgroup.read("memory.current") ?? "").trimmingCharacters(in: "\n")), usage > UInt64(limit) {
             throw .container("linux.resources.memory.limit: \(limit) is below the current usage \(usage) (checkBeforeUpdate)")
         }
-        var conversion = try CgroupResources.convert(resources)
+        let conversion = try CgroupResources.convert(resources)
         for w in conversion.warnings { warn(w) }
-        // memory.swap.max depends on memory.max: when only the limit changes, keep swap's
-        // meaning (memory+swap) by ordering the swap write after the limit.
-        conversion.writes.sort { a, b in a.file == "memory.max" && b.file == "memory.swap.max" }
         var controllers: [String] = []
         for w in conversion.writes { if let c = w.controller, !controllers.contains(c) { controllers.append(c) } }
         _ = try cgroup.create(controllers: controllers) { c in conversion.writes.first { $0.controller == c }?.field ?? "linux.resources" }
