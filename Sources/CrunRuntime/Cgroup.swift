@@ -110,8 +110,8 @@ public struct Cgroup: Sendable {
 
     /// Creates the cgroup (and missing parents), enabling `controllers` on the way down.
     /// Returns the directories it created, outermost first, for `removeCreated`.
-    public func create(controllers: [String], fieldFor: (String) -> String) throws(RuntimeError) -> [String] {
-        let offered = available()
+    public func create(controllers: [String], offered: [String]? = nil, fieldFor: (String) -> String) throws(RuntimeError) -> [String] {
+        let offered = offered ?? available()
         for c in controllers where !offered.contains(c) { throw missingController(c, field: fieldFor(c)) }
         var created: [String] = []
         var dir = hierarchy.mount
@@ -155,18 +155,20 @@ public struct Cgroup: Sendable {
     }
 
     /// Writes the converted resources; an error names the config field, the file and errno.
-    public func apply(_ writes: [CgroupResources.Write]) throws(RuntimeError) {
-        let offered = available()
+    /// `offered`: the hierarchy's controllers when the caller has read them already.
+    public func apply(_ writes: [CgroupResources.Write], offered: [String]? = nil) throws(RuntimeError) {
+        guard !writes.isEmpty else { return }
+        let offered = offered ?? available()
         for w in writes {
             if let c = w.controller, !offered.contains(c) { throw missingController(c, field: w.field) }
             let file = path + "/" + w.file
-            if access(file, F_OK) != 0 {
+            let fd = open(file, O_WRONLY | O_CLOEXEC)
+            if fd < 0 && errno == ENOENT {
                 if w.field.contains(".unified.") {
                     throw .container("\(w.field): \(w.file) does not exist in \(path) (not a file of this kernel's enabled controllers)")
                 }
                 throw .container("\(w.field): \(w.file) does not exist in \(path) (this kernel lacks it)")
             }
-            let fd = open(file, O_WRONLY | O_CLOEXEC)
             if fd < 0 { throw .system(step: "\(w.field): open", subject: file, errno: errno) }
             let bytes = Array(w.value.utf8)
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

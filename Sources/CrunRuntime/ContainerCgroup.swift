@@ -56,11 +56,13 @@ public enum ContainerCgroup {
         if cgroup.exists, !cgroup.processes().isEmpty {
             throw .container("linux.cgroupsPath: the cgroup \(cgroup.path) already has processes (another container's?)")
         }
-        let created = try cgroup.create(controllers: controllers) { c in
+        // cgroup.controllers read once for both the check before mkdir and the writes.
+        let offered = cgroup.available()
+        let created = try cgroup.create(controllers: controllers, offered: offered) { c in
             conversion.writes.first { $0.controller == c }?.field ?? "linux.resources"
         }
         do throws(RuntimeError) {
-            try cgroup.apply(conversion.writes)
+            try cgroup.apply(conversion.writes, offered: offered)
             try cgroup.applyDevices(devices)
             return Prepared(cgroup: cgroup, created: created, fd: try cgroup.openDirectory())
         } catch {
