@@ -102,9 +102,17 @@ public enum SeccompCompiler {
             let groups: [[cs_seccomp_cond]] = Set(indices).count == indices.count ? [conditions] : conditions.map { [$0] }
             for name in rule.names {
                 let nr = cs_seccomp_syscall(name)
-                if nr < 0 { skipped.append(name); continue }
+                // Only an unknown name is skipped: a pseudo-syscall (socketcall on x86_64) is
+                // negative but still applies to the other architectures listed.
+                if nr == CS_SECCOMP_UNKNOWN_SYSCALL { skipped.append(name); continue }
                 for group in groups {
                     let r = group.withUnsafeBufferPointer { cs_seccomp_add_rule(ctx, act, nr, Int32(group.count), $0.baseAddress) }
+                    if r == -EEXIST {
+                        // As runc and crun: an error. libseccomp refuses the whole rule (for
+                        // every architecture), so skipping it would change the filter.
+                        throw .container("linux.seccomp.syscalls[\(i)]: add rule for \(name): \(errnoString(-r)) "
+                            + "(the rule conflicts with an earlier one for the same syscall and arguments on one of the architectures)")
+                    }
                     if r < 0 { throw .container("linux.seccomp.syscalls[\(i)]: add rule for \(name): \(errnoString(-r))") }
                 }
             }

@@ -37,6 +37,24 @@ import Testing
         #expect(try SeccompCompiler.compile(p, noNewPrivileges: false).early)
     }
 
+    /// podman's profile without CAP_AUDIT_WRITE (issue 14): `socketcall` is a pseudo-syscall on
+    /// x86_64 (a negative number) that libseccomp applies to x86; skipping it made libseccomp
+    /// fold the two `socket` rules for x86 into one socketcall rule and refuse the second (EEXIST).
+    @Test func pseudoSyscallsAreNotSkipped() throws {
+        let p = try profile(#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"], "syscalls": [{"names": ["socketcall"], "action": "SCMP_ACT_ALLOW"}, {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22, "args": [{"index": 0, "value": 16, "op": "SCMP_CMP_EQ"}, {"index": 2, "value": 9, "op": "SCMP_CMP_EQ"}]}, {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 16, "op": "SCMP_CMP_NE"}]}]}"#)
+        let prog = try SeccompCompiler.compile(p, noNewPrivileges: true)
+        #expect(prog.skipped == [])
+        // Without the socketcall rule libseccomp itself refuses the set (runc and crun fail the
+        // same way); the error names the rule and says why.
+        let conflicting = try profile(#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"], "syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22, "args": [{"index": 0, "value": 16, "op": "SCMP_CMP_EQ"}, {"index": 2, "value": 9, "op": "SCMP_CMP_EQ"}]}, {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 16, "op": "SCMP_CMP_NE"}]}]}"#)
+        #expect(throws: RuntimeError.self) { try SeccompCompiler.compile(conflicting, noNewPrivileges: true) }
+        do {
+            _ = try SeccompCompiler.compile(conflicting, noNewPrivileges: true)
+        } catch {
+            #expect(error.description.hasPrefix("linux.seccomp.syscalls[1]: add rule for socket: File exists (the rule conflicts"))
+        }
+    }
+
     @Test func notifyAsksForAListener() throws {
         let p = try profile(#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/l.sock", "listenerMetadata": "m", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}"#)
         let prog = try SeccompCompiler.compile(p, noNewPrivileges: true)

@@ -290,7 +290,10 @@ int cs_seccomp_action(const char *name, uint32_t ret, uint32_t *action);
 int cs_seccomp_operator(const char *name);
 uint32_t cs_seccomp_arch(const char *oci_name);
 uint32_t cs_seccomp_native_arch(void);
-int cs_seccomp_syscall(const char *name);  // < 0 when this kernel/libseccomp does not know it
+// CS_SECCOMP_UNKNOWN_SYSCALL when libseccomp does not know the name. Other negative numbers are
+// libseccomp's pseudo-syscalls (socketcall on x86_64): valid rules it maps per architecture.
+#define CS_SECCOMP_UNKNOWN_SYSCALL (-1)
+int cs_seccomp_syscall(const char *name);
 void *cs_seccomp_new(uint32_t default_action);
 int cs_seccomp_add_arch(void *ctx, uint32_t arch);
 int cs_seccomp_add_rule(void *ctx, uint32_t action, int syscall_nr, int32_t ncond, const struct cs_seccomp_cond *conds);
