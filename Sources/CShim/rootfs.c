@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -286,7 +287,28 @@ static void setup_devices(const struct cs_plan *p, int root_fd) {
   }
 }
 
+// Whether the container has a mount namespace of its own (new or joined). Without one it
+// shares the runtime's, whose mount table must not change: validation refused every field
+// that mounts, and the rootfs is entered with chroot alone (as runc does there).
+static int own_mount_namespace(const struct cs_plan *p) {
+  if ((p->clone_flags | p->unshare_flags) & CLONE_NEWNS) return 1;
+  for (int i = 0; i < p->njoins; i++)
+    if (p->joins[i].nstype == CLONE_NEWNS) return 1;
+  return 0;
+}
+
+static void enter_rootfs_without_mounts(const struct cs_plan *p) {
+  if (p->hook_pause) cs_pause(p, CS_MSG_HOOKS);
+  if (chdir(p->rootfs) < 0) cs_fail(p, CS_STEP_PIVOT_ROOT, errno, -1, "chdir");
+  if (chroot(".") < 0) cs_fail(p, CS_STEP_PIVOT_ROOT, errno, -1, "chroot");
+  if (chdir("/") < 0) cs_fail(p, CS_STEP_PIVOT_ROOT, errno, -1, "chdir /");
+}
+
 void cs_setup_rootfs(const struct cs_plan *p) {
+  if (!own_mount_namespace(p)) {
+    enter_rootfs_without_mounts(p);
+    return;
+  }
   if (mount(NULL, "/", NULL, p->root_propagation, NULL) < 0)
     cs_fail(p, CS_STEP_ROOT_PROPAGATION, errno, -1, NULL);
   if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -334,7 +356,7 @@ void cs_setup_console(const struct cs_plan *p) {
     struct winsize ws = {.ws_row = p->console_height, .ws_col = p->console_width};
     ioctl(slave, TIOCSWINSZ, &ws);
   }
-  if (!p->exec_mode) {
+  if (!p->exec_mode && own_mount_namespace(p)) {
     // /dev/console must be a plain file or device node of our /dev, never a link elsewhere.
     int made = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (made >= 0) close(made);
@@ -370,6 +392,7 @@ void cs_setup_console(const struct cs_plan *p) {
 }
 
 void cs_finish_rootfs(const struct cs_plan *p) {
+  if (!own_mount_namespace(p)) return;  // nothing was asked that mounts (validated)
   for (int i = 0; i < p->nreadonly; i++) {
     int fd = open_nofollow(p->readonly_paths[i]);
     if (fd < 0) {

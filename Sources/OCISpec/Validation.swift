@@ -109,10 +109,28 @@ public struct SpecValidator {
             if !seen.insert(kind).inserted { add("linux.namespaces[\(i)].type", "\(ns.type) namespace listed twice") }
             if let path = ns.path, !path.hasPrefix("/") { add("linux.namespaces[\(i)].path", "must be absolute") }
         }
-        if spec.linux != nil, !seen.contains(.mount) {
-            add("linux.namespaces", "a mount namespace is required (the container's root filesystem lives in it)")
-        }
+        if !seen.contains(.mount) { validateInheritedMountNamespace(spec, add) }
         return seen
+    }
+
+    /// runtime-spec: a namespace type not in linux.namespaces is inherited from the runtime.
+    /// For the mount namespace that is the host's mount table, which the runtime must not
+    /// change: the container is only chroot'ed into root.path, and every field that would mount
+    /// something is refused by name (runc refuses masked/readonly paths this way, but mounts
+    /// the rest on the host).
+    private func validateInheritedMountNamespace(_ spec: Spec, _ add: (String, String) -> Void) {
+        let why = "needs a mount namespace of the container's own (linux.namespaces has no mount entry, so the container shares the runtime's and this would change the host's mounts)"
+        for i in (spec.mounts ?? []).indices { add("mounts[\(i)]", why) }
+        if spec.root?.readonly == true { add("root.readonly", why) }
+        let linux = spec.linux
+        if !(linux?.maskedPaths ?? []).isEmpty {
+            add("linux.maskedPaths", "unable to restrict sys entries without a private MNT namespace (linux.namespaces has no mount entry)")
+        }
+        if !(linux?.readonlyPaths ?? []).isEmpty {
+            add("linux.readonlyPaths", "unable to restrict sys entries without a private MNT namespace (linux.namespaces has no mount entry)")
+        }
+        if linux?.rootfsPropagation != nil { add("linux.rootfsPropagation", why) }
+        if !(linux?.devices ?? []).isEmpty { add("linux.devices", why) }
     }
 
     private func validateProcess(_ spec: Spec, _ add: (String, String) -> Void) {

@@ -100,8 +100,18 @@ func issues(_ text: String) throws -> [String] {
     }
 
     @Test func namespaceRules() throws {
-        #expect(try issues(config(linux: #""namespaces": [{"type": "pid"}]"#)) ==
-            ["linux.namespaces: a mount namespace is required (the container's root filesystem lives in it)"])
+        // An unlisted mount namespace is inherited (runtime-spec); only what would mount on
+        // the host is refused, each field by name.
+        #expect(try issues(config(linux: #""namespaces": [{"type": "pid"}]"#)) == [])
+        #expect(try issues(config(linux: #""namespaces": []"#)) == [])
+        let why = "needs a mount namespace of the container's own (linux.namespaces has no mount entry, so the container shares the runtime's and this would change the host's mounts)"
+        let sys = "unable to restrict sys entries without a private MNT namespace (linux.namespaces has no mount entry)"
+        #expect(try issues(#"{"ociVersion": "1.0.2", "root": {"path": "rootfs", "readonly": true}, "process": {"user": {"uid": 0, "gid": 0}, "args": ["sh"], "cwd": "/"}, "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}], "linux": {"namespaces": [{"type": "pid"}], "maskedPaths": ["/proc/kcore"], "readonlyPaths": ["/proc/sys"], "rootfsPropagation": "private", "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]}}"#) == [
+            "mounts[0]: " + why, "root.readonly: " + why, "linux.maskedPaths: " + sys, "linux.readonlyPaths: " + sys,
+            "linux.rootfsPropagation: " + why, "linux.devices: " + why,
+        ])
+        // A joined mount namespace is the container's own.
+        #expect(try issues(config(#", "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}]"#, linux: #""namespaces": [{"type": "mount", "path": "/proc/1/ns/mnt"}]"#)) == [])
         #expect(try issues(config(linux: #""namespaces": [{"type": "mount"}, {"type": "user"}]"#)) ==
             ["linux.uidMappings: required with a new user namespace", "linux.gidMappings: required with a new user namespace"])
         #expect(try issues(config(linux: #""namespaces": [{"type": "mount"}], "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]"#)) ==
