@@ -64,20 +64,36 @@ public enum ContainerCreate {
         var options = Launcher.Options()
         options.cgroupFd = cgroup?.fd ?? -1
         options.startSocket = listener
+        var hooksFailed = false
         options.atHookPoint = { (pid: pid_t) throws(RuntimeError) in
             var hookState = state
             hookState.pid = pid
             let json = hookState.specJSON(status: .creating)
-            try HookRunner.run(.prestart, spec: spec, state: json, bundle: request.bundle.path)
-            try HookRunner.run(.createRuntime, spec: spec, state: json, bundle: request.bundle.path)
-            try HookRunner.run(.createContainer, spec: spec, state: json, bundle: request.bundle.path, containerPid: pid)
+            do throws(RuntimeError) {
+                try HookRunner.run(.prestart, spec: spec, state: json, bundle: request.bundle.path)
+                try HookRunner.run(.createRuntime, spec: spec, state: json, bundle: request.bundle.path)
+                try HookRunner.run(.createContainer, spec: spec, state: json, bundle: request.bundle.path, containerPid: pid)
+            } catch {
+                hooksFailed = true
+                throw error
+            }
         }
         options.listenerState = { (pid: pid_t) -> JSONValue in
             var s = state
             s.pid = pid
             return s.specJSON(status: .creating)
         }
-        let launched = try Launcher.launch(plan, options: options)
+        let launched: LaunchedContainer
+        do {
+            launched = try Launcher.launch(plan, options: options)
+        } catch {
+            // runtime.md: a failed prestart/createRuntime/createContainer hook ends the
+            // lifecycle at "destroyed", which runs the poststop hooks (as runc's destroy does).
+            if hooksFailed {
+                try? HookRunner.run(.poststop, spec: spec, state: state.specJSON(status: .stopped), bundle: request.bundle.path, warn: warn)
+            }
+            throw error
+        }
         func abort(_ error: RuntimeError) -> RuntimeError {
             kill(launched.pid, SIGKILL)
             var status: Int32 = 0

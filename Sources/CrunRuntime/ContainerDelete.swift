@@ -38,11 +38,7 @@ public enum ContainerDelete {
         try ContainerCgroup.of(state)?.destroy()
         PodNetwork.recorded(id: id, stateDirectory: handle.path)?.detach()
         if let spec = try ContainerStart.storedConfigWithHooks(handle) {
-            do {
-                try HookRunner.run(.poststop, spec: spec, state: state.specJSON(status: .stopped), bundle: state.bundle)
-            } catch {
-                warn(error.description)
-            }
+            try? HookRunner.run(.poststop, spec: spec, state: state.specJSON(status: .stopped), bundle: state.bundle, warn: warn)
         }
         try store.remove(handle)
     }

@@ -17,7 +17,14 @@ public enum ContainerStart {
         if conn < 0 { throw .container("container \"\(id)\": cannot reach its init (\(errnoString(errno))); it may have died") }
         defer { close(conn) }
         if let spec {
-            try HookRunner.run(.startContainer, spec: spec, state: state.specJSON(), bundle: state.bundle, containerPid: state.pid)
+            do {
+                try HookRunner.run(.startContainer, spec: spec, state: state.specJSON(), bundle: state.bundle, containerPid: state.pid)
+            } catch {
+                // runtime.md: a failed startContainer hook stops the container; `delete`
+                // then destroys it and runs the poststop hooks.
+                try? ContainerKill.signalContainer(state, signal: SIGKILL, all: false, waitSeconds: 10)
+                throw error
+            }
         }
 
         var byte: UInt8 = 1
@@ -34,10 +41,8 @@ public enum ContainerStart {
         state.status = .running
         try store.write(state, in: handle)
         unlink(handle.path + "/start.sock")
-        do {
-            if let spec { try HookRunner.run(.poststart, spec: spec, state: state.specJSON(), bundle: state.bundle) }
-        } catch {
-            warn(error.description)
+        if let spec {
+            try? HookRunner.run(.poststart, spec: spec, state: state.specJSON(status: .running), bundle: state.bundle, warn: warn)
         }
     }
 

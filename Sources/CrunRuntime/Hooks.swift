@@ -9,6 +9,10 @@ import OCISpec
 public enum HookRunner {
     public enum Kind: String, Sendable {
         case prestart, createRuntime, createContainer, startContainer, poststart, poststop
+
+        /// A failure of these kinds is a warning and the remaining hooks still run (runtime.md,
+        /// lifecycle steps 9 and 13); a failure of the others stops the operation.
+        public var warnsOnFailure: Bool { self == .poststart || self == .poststop }
     }
 
     public static func hooks(_ kind: Kind, in spec: Spec) -> [Hook] {
@@ -23,16 +27,28 @@ public enum HookRunner {
         }
     }
 
-    /// Runs every hook of `kind` in order; the first failure stops and is thrown.
+    /// Runs every hook of `kind` in order. prestart, createRuntime, createContainer,
+    /// startContainer: the first failure stops and is thrown. poststart, poststop: every hook
+    /// runs, and the failures are thrown together at the end (one line each).
     /// `containerPid` set: run inside that process's namespaces (createContainer, startContainer).
     public static func run(_ kind: Kind, spec: Spec, state: JSONValue, bundle: String,
                            containerPid: Int32? = nil) throws(RuntimeError) {
+        var failures: [String] = []
+        try run(kind, spec: spec, state: state, bundle: bundle, containerPid: containerPid) { failures.append($0) }
+        if !failures.isEmpty { throw .container(failures.joined(separator: "\n")) }
+    }
+
+    /// The same, with each poststart/poststop failure going to `warn` as it happens.
+    public static func run(_ kind: Kind, spec: Spec, state: JSONValue, bundle: String,
+                           containerPid: Int32? = nil, warn: (String) -> Void) throws(RuntimeError) {
         for (i, hook) in hooks(kind, in: spec).enumerated() {
             let field = "hooks.\(kind.rawValue)[\(i)]"
             do {
                 try runOne(hook, spec: spec, state: state, cwd: containerPid == nil ? bundle : "/", containerPid: containerPid)
             } catch {
-                throw .container("\(field) `\(hook.path)`: \(error.lines.joined(separator: "; "))")
+                let message = "\(field) `\(hook.path)`: \(error.lines.joined(separator: "; "))"
+                guard kind.warnsOnFailure else { throw .container(message) }
+                warn(message)
             }
         }
     }

@@ -52,6 +52,7 @@ public struct SpecValidator {
         let namespaces = validateNamespaces(spec, add)
         validateProcess(spec, add)
         validateMounts(spec, add)
+        validateHooks(spec, add)
 
         let linux = spec.linux
         if let maps = linux?.uidMappings, !maps.isEmpty, !namespaces.contains(.user) {
@@ -131,6 +132,20 @@ public struct SpecValidator {
         }
         if linux?.rootfsPropagation != nil { add("linux.rootfsPropagation", why) }
         if !(linux?.devices ?? []).isEmpty { add("linux.devices", why) }
+    }
+
+    /// config.md "POSIX-platform Hooks": `path` MUST be absolute; `timeout`, if set, MUST be
+    /// greater than zero.
+    private func validateHooks(_ spec: Spec, _ add: (String, String) -> Void) {
+        guard let h = spec.hooks else { return }
+        let kinds: [(String, [Hook]?)] = [("prestart", h.prestart), ("createRuntime", h.createRuntime), ("createContainer", h.createContainer),
+                                          ("startContainer", h.startContainer), ("poststart", h.poststart), ("poststop", h.poststop)]
+        for (kind, hooks) in kinds {
+            for (i, hook) in (hooks ?? []).enumerated() {
+                if !hook.path.hasPrefix("/") { add("hooks.\(kind)[\(i)].path", "must be absolute") }
+                if let t = hook.timeout, t <= 0 { add("hooks.\(kind)[\(i)].timeout", "must be greater than zero, got \(t)") }
+            }
+        }
     }
 
     private func validateProcess(_ spec: Spec, _ add: (String, String) -> Void) {
