@@ -123,6 +123,20 @@ public struct ContainerPlanner {
         plan.additionalGids = process.user.additionalGids ?? []
         if let umask = process.user.umask { plan.umask = Int32(umask) }
         plan.capabilities = process.capabilities.map(capabilitySets)
+        if var caps = plan.capabilities {
+            // The kernel raises an ambient capability only when it is both permitted and
+            // inheritable; runc and crun skip the others (`runc spec` lists ambient caps with no
+            // inheritable set), so do we, and say so.
+            let raisable = caps.ambient & caps.inheritable & caps.permitted
+            if raisable != caps.ambient {
+                let names = (process.capabilities?.ambient ?? []).filter { name in
+                    capabilityNumber(name).map { $0 < 64 && raisable & (1 << UInt64($0)) == 0 } ?? false
+                }
+                plan.warnings.append("process.capabilities.ambient: \(names.joined(separator: ", ")) not raised: an ambient capability must also be inheritable and permitted")
+                caps.ambient = raisable
+                plan.capabilities = caps
+            }
+        }
         plan.rlimits = (process.rlimits ?? []).map { rl in
             ContainerPlan.Limit(resource: Int32(SpecValidator.rlimitNames.firstIndex(of: rl.type)!), soft: rl.soft, hard: rl.hard)
         }
@@ -280,8 +294,13 @@ public struct ContainerPlanner {
                 fstype = "cgroup2"
                 options.data.removeAll { $0 == "cgroup" }
             }
+            var destination = m.destination
+            if !destination.hasPrefix("/") {
+                destination = "/" + destination
+                warnings.append("mounts[\(i)].destination: \"\(m.destination)\" is relative (deprecated); mounted at \(destination)")
+            }
             planned.append(.init(
-                source: source, destination: m.destination, fstype: fstype,
+                source: source, destination: destination, fstype: fstype,
                 data: options.data.isEmpty ? nil : options.data.joined(separator: ","),
                 flags: options.flags, propagation: options.propagation.last ?? 0,
                 attrSet: options.attrSet, attrClear: options.attrClear,

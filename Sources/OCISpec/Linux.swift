@@ -66,7 +66,9 @@ public struct Namespace: Sendable, JSONDecodable {
     public init(json: JSONValue, path: String) throws(JSONDecodeError) {
         let o = try JSONObject(json, path: path)
         type = try o.required("type")
-        self.path = try o.optional("path")
+        // An empty path means none (runc's reading): a new namespace.
+        let p: String? = try o.optional("path")
+        self.path = p?.isEmpty == true ? nil : p
     }
 }
 

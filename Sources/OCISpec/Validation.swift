@@ -178,7 +178,9 @@ public struct SpecValidator {
 
     private func validateMounts(_ spec: Spec, _ add: (String, String) -> Void) {
         for (i, m) in (spec.mounts ?? []).enumerated() {
-            if !m.destination.hasPrefix("/") { add("mounts[\(i)].destination", "must be absolute") }
+            // config.md: a relative destination is deprecated but MUST be taken relative to "/"
+            // (the planner does, with a warning, as runc does).
+            if m.destination.isEmpty { add("mounts[\(i)].destination", "must not be empty") }
             let options = m.options ?? []
             let isBind = m.type == "bind" || options.contains("bind") || options.contains("rbind")
             if isBind, m.source?.isEmpty ?? true { add("mounts[\(i)].source", "required for a bind mount") }

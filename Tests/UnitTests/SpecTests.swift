@@ -75,7 +75,7 @@ func issues(_ text: String) throws -> [String] {
 
     @Test func reportsEveryProblemWithItsPath() throws {
         let text = config(
-            #", "mounts": [{"destination": "/ok", "type": "tmpfs"}, {"destination": "rel", "type": "tmpfs"}, {"destination": "/b", "options": ["bind"]}]"#,
+            #", "mounts": [{"destination": "/ok", "type": "tmpfs"}, {"destination": "", "type": "tmpfs"}, {"destination": "/b", "options": ["bind"]}]"#,
             linux: #""namespaces": [{"type": "mount"}, {"type": "bogus"}, {"type": "mount"}], "rootfsPropagation": "sideways", "devices": [{"type": "x", "path": "dev/x"}]"#,
             process: #"{"user": {"uid": 0, "gid": 0}, "args": [], "cwd": "tmp", "env": ["NOEQUALS"], "capabilities": {"bounding": ["CAP_KILL", "CAP_FLY"]}, "rlimits": [{"type": "RLIMIT_FOO", "hard": 1, "soft": 2}], "oomScoreAdj": 5000}"#)
         let found = try issues(text)
@@ -89,7 +89,7 @@ func issues(_ text: String) throws -> [String] {
             "process.rlimits[0].type: unknown rlimit \"RLIMIT_FOO\"",
             "process.rlimits[0]: soft limit 2 is above the hard limit 1",
             "process.oomScoreAdj: must be between -1000 and 1000",
-            "mounts[1].destination: must be absolute",
+            "mounts[1].destination: must not be empty",
             "mounts[2].source: required for a bind mount",
             "linux.rootfsPropagation: unknown propagation \"sideways\"",
             "linux.devices[0].type: unknown device type \"x\" (c, b, u or p)",

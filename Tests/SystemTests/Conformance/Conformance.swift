@@ -144,7 +144,7 @@ final class Conformance {
                 "cwd": "/",
                 "capabilities": ["bounding": caps, "effective": caps, "permitted": caps],
                 "noNewPrivileges": false,
-                "oomScoreAdj": -998,
+                "oomScoreAdj": 1000,  // CRI's BestEffort value (lowering it needs CAP_SYS_RESOURCE, which the test sandbox lacks)
             ] as [String: Any],
             "root": ["path": Harness.rootfs, "readonly": false] as [String: Any],
             "hostname": "ctd",
