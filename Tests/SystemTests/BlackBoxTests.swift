@@ -45,14 +45,14 @@ struct BlackBoxTests {
         c["ociVersion"] = "2.0.0"
         c.edit("process") { $0["args"] = [String]() }
         c.edit("linux") { $0.append("namespaces", [["type": "pidgin"]]) }
-        c.append("mounts", [["destination": "relative/dest", "type": "tmpfs", "source": "tmpfs"]])
+        c.append("mounts", [["destination": "", "type": "tmpfs", "source": "tmpfs"]])
         let bundle = try Harness.TempBundle(config: c)
         let r = try Harness.crun(["run", bundle.path])
         #expect(r.status != 0)
         #expect(r.stderr.contains("ociVersion: unsupported version \"2.0.0\""))
         #expect(r.stderr.contains("process.args: must not be empty"))
         #expect(r.stderr.contains("linux.namespaces[5].type: unknown namespace type \"pidgin\""))
-        #expect(r.stderr.contains("mounts[5].destination: must be absolute"))
+        #expect(r.stderr.contains("mounts[5].destination: must not be empty"))
     }
 
     @Test func missingRootfs() throws {
