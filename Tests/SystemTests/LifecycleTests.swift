@@ -82,6 +82,15 @@ final class LifecycleTests {
         let b = try bundle(["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.05; done"])
         #expect(try cs(["create", "--bundle", b, "k1"]).status == 0)
         #expect(try cs(["start", "k1"]).status == 0)
+        // The init is pid 1 of its namespace: a TERM that arrives before the trap is set is
+        // ignored. Wait until the shell catches it (SigCgt bit 15).
+        let pid = try state("k1")["pid"] as? Int ?? 0
+        try waitUntil("for the trap") {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            let caught = status.split(separator: "\n").first { $0.hasPrefix("SigCgt:") }
+                .flatMap { UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) } ?? 0
+            return caught & (1 << 14) != 0
+        }
         #expect(try cs(["kill", "k1", signal]).status == 0)
         try waitUntil("for stopped") { try state("k1")["status"] as? String == "stopped" }
         #expect(try cs(["delete", "k1"]).status == 0)
