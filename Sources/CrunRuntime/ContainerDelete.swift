@@ -38,7 +38,11 @@ public enum ContainerDelete {
         try ContainerCgroup.of(state)?.destroy()
         PodNetwork.recorded(id: id, stateDirectory: handle.path)?.detach()
         if let spec = try ContainerStart.storedConfigWithHooks(handle) {
-            try? HookRunner.run(.poststop, spec: spec, state: state.specJSON(status: .stopped), bundle: state.bundle, warn: warn)
+            do {
+                try HookRunner.run(.poststop, spec: spec, state: state.specJSON(status: .stopped), bundle: state.bundle)
+            } catch {
+                warn(error.description)
+            }
         }
         try store.remove(handle)
     }

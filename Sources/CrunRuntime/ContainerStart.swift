@@ -41,8 +41,10 @@ public enum ContainerStart {
         state.status = .running
         try store.write(state, in: handle)
         unlink(handle.path + "/start.sock")
-        if let spec {
-            try? HookRunner.run(.poststart, spec: spec, state: state.specJSON(status: .running), bundle: state.bundle, warn: warn)
+        do {
+            if let spec { try HookRunner.run(.poststart, spec: spec, state: state.specJSON(), bundle: state.bundle) }
+        } catch {
+            warn(error.description)
         }
     }
 

@@ -29,13 +29,13 @@ public enum HookRunner {
 
     /// Runs every hook of `kind` in order. prestart, createRuntime, createContainer,
     /// startContainer: the first failure stops and is thrown. poststart, poststop: every hook
-    /// runs, and the failures are thrown together at the end (one line each).
+    /// runs, and the failures are thrown together at the end (one warning for the caller).
     /// `containerPid` set: run inside that process's namespaces (createContainer, startContainer).
     public static func run(_ kind: Kind, spec: Spec, state: JSONValue, bundle: String,
                            containerPid: Int32? = nil) throws(RuntimeError) {
         var failures: [String] = []
         try run(kind, spec: spec, state: state, bundle: bundle, containerPid: containerPid) { failures.append($0) }
-        if !failures.isEmpty { throw .container(failures.joined(separator: "\n")) }
+        if !failures.isEmpty { throw .container(failures.joined(separator: "; ")) }
     }
 
     /// The same, with each poststart/poststop failure going to `warn` as it happens.
