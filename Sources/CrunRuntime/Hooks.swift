@@ -29,6 +29,7 @@ public enum HookRunner {
                            containerPid: Int32? = nil) throws(RuntimeError) {
         for (i, hook) in hooks(kind, in: spec).enumerated() {
             let field = "hooks.\(kind.rawValue)[\(i)]"
+            DebugLog.note("hooks: \(field) \(hook.path)")
             do {
                 try runOne(hook, spec: spec, state: state, cwd: containerPid == nil ? bundle : "/", containerPid: containerPid)
             } catch {

@@ -69,6 +69,7 @@ public enum Launcher {
         let spawnErrno = errno
         close(childEnd)
         if pid < 0 { throw .system(step: "clone the container init", subject: nil, errno: spawnErrno) }
+        DebugLog.note("spawn: init cloned, pid \(pid)")
 
         func abort(_ error: RuntimeError) -> RuntimeError {
             kill(pid, SIGKILL)
@@ -135,6 +136,7 @@ public enum Launcher {
         }
         close(parentEnd)
         parentEndOpen = false
+        DebugLog.note("spawn: pid \(pid) \(options.startSocket >= 0 ? "set up, waiting for start" : "exec'd \(plan.executablePath ?? plan.args.first ?? "")")")
         return LaunchedContainer(pid: pid, consoleMaster: console)
     }
 }
