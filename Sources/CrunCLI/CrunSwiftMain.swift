@@ -19,7 +19,7 @@ public enum CrunSwiftMain {
             guard let sub = CommandLineParser.subcommandIndex(args, globals: GlobalOptions.specs) else {
                 let parsed = try CommandLineParser.parse(args, specs: GlobalOptions.specs, command: "")
                 if parsed.has("version") {
-                    Diagnostics.print("crun-swift version \(version)\ncommit: \(BuildInfo.commit)\nspec: \(specVersion)\n")
+                    Diagnostics.print("crun-swift version \(version)\ncommit: \(BuildInfo.commit)\nspec: \(specVersion)\nlibseccomp: \(BuildInfo.libseccomp)\n")
                     return 0
                 }
                 Diagnostics.print(Help.main)
