@@ -1,4 +1,3 @@
-import CrunRuntime
 import Glibc
 import JSONCore
 
@@ -26,12 +25,6 @@ enum Diagnostics {
     }
 
     nonisolated(unsafe) static var debugEnabled = false
-
-    /// --debug on: these lines, and the runtime's steps (DebugLog), go to stderr and the log.
-    static func enableDebug(_ on: Bool) {
-        debugEnabled = on
-        DebugLog.sink = on ? { debug($0) } : nil
-    }
 
     /// --debug: what the runtime is doing, on stderr and in the log.
     static func debug(_ line: String) {

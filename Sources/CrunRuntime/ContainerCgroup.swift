@@ -36,7 +36,7 @@ public enum ContainerCgroup {
     /// and nothing was asked of it (a note says so).
     public static func prepare(_ spec: Spec, id: String, options: PlanOptions, warn: (String) -> Void,
                                debug: (String) -> Void) throws(RuntimeError) -> Prepared? {
-        guard options.cgroups != .disabled else { DebugLog.note("cgroup: disabled"); return nil }
+        guard options.cgroups != .disabled else { return nil }
         let resources = spec.linux?.resources
         guard let hierarchy = CgroupHierarchy.detect() else {
             if let r = resources, asksForLimits(r) {

@@ -45,6 +45,6 @@ public enum ContainerDelete {
             }
         }
         try store.remove(handle)
-        DebugLog.note("delete: \(id): cgroup, network and state \(handle.path) removed")
+        DebugLog.note("delete: \(id): state \(handle.path) removed")
     }
 }

@@ -31,6 +31,7 @@ public enum Launcher {
 
     public static func launch(_ plan: ContainerPlan, options: Options = Options(),
                               runtimeIsRoot: Bool = getuid() == 0) throws(RuntimeError) -> LaunchedContainer {
+        if !plan.execMode { DebugLog.note("spawn: cloning the init into its namespaces (\(options.startSocket >= 0 ? "it waits for start" : "it execs at once"))") }
         var pair: [Int32] = [-1, -1]
         if socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) < 0 {
             throw .system(step: "socketpair", subject: nil, errno: errno)
@@ -69,7 +70,6 @@ public enum Launcher {
         let spawnErrno = errno
         close(childEnd)
         if pid < 0 { throw .system(step: "clone the container init", subject: nil, errno: spawnErrno) }
-        DebugLog.note("spawn: init cloned, pid \(pid)")
 
         func abort(_ error: RuntimeError) -> RuntimeError {
             kill(pid, SIGKILL)
@@ -136,7 +136,6 @@ public enum Launcher {
         }
         close(parentEnd)
         parentEndOpen = false
-        DebugLog.note("spawn: pid \(pid) \(options.startSocket >= 0 ? "set up, waiting for start" : "exec'd \(plan.executablePath ?? plan.args.first ?? "")")")
         return LaunchedContainer(pid: pid, consoleMaster: console)
     }
 }

@@ -33,7 +33,6 @@ public enum ContainerRun {
                     close(cgroup.fd)
                     if let report = ContainerCgroup.oomReport(cgroup.cgroup, id: id) { warn(report) }
                     do { try cgroup.cgroup.destroy() } catch { warn(error.description) }
-                    DebugLog.note("delete: cgroup \(cgroup.cgroup.path) removed")
                     Cgroup.removeCreated(cgroup.created)
                 }
             }

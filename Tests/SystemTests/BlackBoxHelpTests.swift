@@ -84,24 +84,21 @@ struct BlackBoxHelpTests {
     }
 }
 
-/// `--debug` says what the runtime does, step by step, on stderr and in --log; without it
-/// nothing is said.
+/// `--debug` says what the runtime does, step by step, on stderr or (with --log) in the log;
+/// without it nothing is said.
 @Suite(.enabled(if: Harness.canRunContainers), .serialized)
 struct BlackBoxDebugTests {
-    func steps(_ r: Harness.Result, log: String, _ expected: [String]) {
-        let logged = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        for step in expected {
-            #expect(r.stderr.contains("debug: \(step): "), "stderr lacks \(step): \(r.stderr)")
-            #expect(logged.contains("level=debug msg=\"\(step): "), "log lacks \(step): \(logged)")
-        }
-    }
+    func logged(_ log: String) -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
     @Test func debugRunPrintsEveryStep() throws {
         let bundle = try Harness.TempBundle(config: Harness.baseConfig(args: ["true"]))
+        let steps = ["bundle", "plan", "cgroup", "spawn", "wait", "delete"]
+        let plain = try Harness.crun(["--debug", "run", bundle.path])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        for step in steps { #expect(plain.stderr.contains("crun-swift: debug: \(step): "), "stderr lacks \(step): \(plain.stderr)") }
         let log = bundle.path + "/debug.log"
-        let r = try Harness.crun(["--debug", "--log", log, "run", bundle.path])
-        #expect(r.status == 0, "\(r.stderr)")
-        steps(r, log: log, ["bundle", "plan", "cgroup", "spawn", "wait", "delete"])
+        #expect(try Harness.crun(["--debug", "--log", log, "run", bundle.path]).status == 0)
+        for step in steps { #expect(logged(log).contains("level=debug msg=\"\(step): "), "log lacks \(step): \(logged(log))") }
         let quiet = try Harness.crun(["run", bundle.path])
         #expect(quiet.status == 0 && quiet.stderr.isEmpty, "\(quiet.stderr)")
     }
@@ -110,24 +107,29 @@ struct BlackBoxDebugTests {
         var c = Harness.baseConfig(args: ["true"])
         c["hooks"] = ["prestart": [["path": "/bin/true"]], "poststop": [["path": "/bin/true"]]]
         let bundle = try Harness.TempBundle(config: c)
-        let log = bundle.path + "/debug.log"
-        let root = ["--debug", "--log", log, "--root", bundle.path + "/state"]
+        let state = bundle.path + "/state"
         let id = "debug-\(getpid())"
-        defer { _ = try? Harness.crun(["--root", bundle.path + "/state", "delete", "--force", id]) }
-        let created = try Harness.crun(root + ["create", "--bundle", bundle.path, id])
+        defer { _ = try? Harness.crun(["--root", state, "delete", "--force", id]) }
+        func debug(_ args: [String], _ steps: [String]) throws -> Harness.Result {
+            let r = try Harness.crun(["--debug", "--root", state] + args)
+            for step in steps where r.status == 0 {
+                #expect(r.stderr.contains("crun-swift: debug: \(step): "), "\(args): stderr lacks \(step): \(r.stderr)")
+            }
+            return r
+        }
+        let created = try debug(["create", "--bundle", bundle.path, id], ["bundle", "plan", "cgroup", "spawn", "hooks"])
         #expect(created.status == 0, "\(created.stderr)")
-        steps(created, log: log, ["bundle", "plan", "cgroup", "spawn", "hooks"])
-        let started = try Harness.crun(root + ["start", id])
+        let started = try debug(["start", id], ["start"])
         #expect(started.status == 0, "\(started.stderr)")
-        steps(started, log: log, ["start"])
+        // The container's `true` exits by itself; delete refuses until then (up to 30 s).
         var deleted = Harness.Result(status: -1, stdout: "", stderr: "")
-        for _ in 0..<600 {  // the container's `true` exits by itself; delete refuses until then
-            deleted = try Harness.crun(root + ["delete", id])
-            if deleted.status == 0 { break }
+        for _ in 0..<600 {
+            deleted = try Harness.crun(["--root", state, "state", id])
+            if deleted.stdout.contains("\"stopped\"") { break }
             usleep(50_000)
         }
+        deleted = try debug(["delete", id], ["hooks", "delete"])
         #expect(deleted.status == 0, "\(deleted.stderr)")
-        steps(deleted, log: log, ["hooks", "delete"])
     }
 }
 
