@@ -18,12 +18,6 @@ enum SwnetCLI {
         invoked as swnet-ipam, the IPAM plugin (type "swnet-ipam").
         """
 
-    /// As the reference plugins' `--version`, with the commit scripts/build-release built.
-    static var versionText: String {
-        "swnet version 0.1.0\ncommit: \(String(cString: swnet_build_commit()))\n"
-            + "CNI protocol versions supported: \(NetworkConfig.supportedVersions.joined(separator: ", "))"
-    }
-
     static func main(_ args: [String], environment: [String: String]) -> Int32 {
         var positional: [String] = []
         var flags: [String: [String]] = [:]
@@ -33,7 +27,6 @@ enum SwnetCLI {
             if a.hasPrefix("--") {
                 let key = String(a.dropFirst(2))
                 if key == "help" { SwnetMain.out(usage); return 0 }
-                if key == "version" { SwnetMain.out(versionText); return 0 }
                 guard i + 1 < args.count else { SwnetMain.err("swnet: \(a) needs a value"); return 2 }
                 flags[key, default: []].append(args[i + 1])
                 i += 2
