@@ -41,7 +41,8 @@ public enum CommandLineError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unknownFlag(let f, let c): return "\(c): flag provided but not defined: \(f)"
+        // command "" (the global flags): the program's prefix alone says who complains.
+        case .unknownFlag(let f, let c): return (c.isEmpty ? "" : "\(c): ") + "flag provided but not defined: \(f)"
         case .missingValue(let f): return "flag needs an argument: \(f)"
         case .badBool(let f, let v): return "invalid boolean value \"\(v)\" for \(f)"
         case .bad(let m): return m

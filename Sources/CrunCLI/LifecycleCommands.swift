@@ -121,7 +121,7 @@ enum LifecycleCommands {
             return 0
         },
         "update": Command(specs: [FlagSpec(["resources", "r"], value: true, help: "linux.resources JSON file, or - for stdin")]
-                            + UpdateFlags.names.map { FlagSpec([$0.flag], value: true, help: "") },
+                            + UpdateFlags.names.map { FlagSpec([$0.flag], value: true, help: $0.help) },
                           stopAtPositional: false, usage: "update [--resources FILE|-] [--memory N --memory-swap N --cpu-quota N ...] ID") { p, g throws(RuntimeError) in
             let id = try oneID(p, "update")
             try ContainerCgroup.update(id, patch: try UpdateFlags.patch(p), store: store(g), warn: Diagnostics.warning)

@@ -5,17 +5,26 @@ import JSONCore
 /// runc's `update` flags as a linux.resources patch, over the `--resources` file (or stdin).
 enum UpdateFlags {
     enum Kind { case bytes, integer, string }
-    static let names: [(flag: String, section: String, key: String, kind: Kind)] = [
-        ("memory", "memory", "limit", .bytes), ("memory-reservation", "memory", "reservation", .bytes),
-        ("memory-swap", "memory", "swap", .bytes), ("kernel-memory", "memory", "kernel", .bytes),
-        ("kernel-memory-tcp", "memory", "kernelTCP", .bytes),
-        ("cpu-share", "cpu", "shares", .integer), ("cpu-shares", "cpu", "shares", .integer),
-        ("cpu-quota", "cpu", "quota", .integer), ("cpu-period", "cpu", "period", .integer),
-        ("cpu-burst", "cpu", "burst", .integer), ("cpu-idle", "cpu", "idle", .integer),
-        ("cpu-rt-period", "cpu", "realtimePeriod", .integer), ("cpu-rt-runtime", "cpu", "realtimeRuntime", .integer),
-        ("cpuset-cpus", "cpu", "cpus", .string), ("cpuset-mems", "cpu", "mems", .string),
-        ("pids-limit", "pids", "limit", .integer), ("blkio-weight", "blockIO", "weight", .integer),
-        ("l3-cache-schema", "", "", .string), ("mem-bw-schema", "", "", .string),
+    static let names: [(flag: String, section: String, key: String, kind: Kind, help: String)] = [
+        ("memory", "memory", "limit", .bytes, "memory limit in bytes (512m, 1g; -1: none)"),
+        ("memory-reservation", "memory", "reservation", .bytes, "memory soft limit in bytes"),
+        ("memory-swap", "memory", "swap", .bytes, "memory + swap limit in bytes (-1: unlimited swap)"),
+        ("kernel-memory", "memory", "kernel", .bytes, "kernel memory limit (not applied: part of memory.max on cgroup v2)"),
+        ("kernel-memory-tcp", "memory", "kernelTCP", .bytes, "kernel TCP buffer limit (not applied: part of memory.max on cgroup v2)"),
+        ("cpu-share", "cpu", "shares", .integer, "CPU shares (relative weight; converted to cpu.weight)"),
+        ("cpu-shares", "cpu", "shares", .integer, "same as --cpu-share"),
+        ("cpu-quota", "cpu", "quota", .integer, "CPU time allowed per period, in microseconds (-1: no limit)"),
+        ("cpu-period", "cpu", "period", .integer, "CPU CFS period in microseconds"),
+        ("cpu-burst", "cpu", "burst", .integer, "CPU time that may be borrowed beyond the quota, in microseconds"),
+        ("cpu-idle", "cpu", "idle", .integer, "1: the cgroup gets SCHED_IDLE priority"),
+        ("cpu-rt-period", "cpu", "realtimePeriod", .integer, "realtime period (refused: cgroup v2 has no cpu.rt_period_us)"),
+        ("cpu-rt-runtime", "cpu", "realtimeRuntime", .integer, "realtime runtime (refused: cgroup v2 has no cpu.rt_runtime_us)"),
+        ("cpuset-cpus", "cpu", "cpus", .string, "CPUs the container may use (0-3,5)"),
+        ("cpuset-mems", "cpu", "mems", .string, "memory nodes the container may use (0-1)"),
+        ("pids-limit", "pids", "limit", .integer, "maximum number of processes (-1: no limit)"),
+        ("blkio-weight", "blockIO", "weight", .integer, "block IO weight, 10 to 1000"),
+        ("l3-cache-schema", "", "", .string, "Intel RDT L3 cache schema (not supported)"),
+        ("mem-bw-schema", "", "", .string, "Intel RDT memory bandwidth schema (not supported)"),
     ]
 
     /// "512m", "1G", "4096", "-1" -> bytes (runc takes the same, through docker's units).

@@ -13,7 +13,9 @@ public struct Bundle {
 
     public func loadSpec() throws(RuntimeError) -> Spec {
         let bytes = try FileSystem.readFile(configPath, step: "open bundle config")
-        return try Bundle.decodeSpec(bytes, name: configPath)
+        let spec = try Bundle.decodeSpec(bytes, name: configPath)
+        DebugLog.note("bundle: \(configPath) (ociVersion \(spec.ociVersion))")
+        return spec
     }
 
     public static func decodeSpec(_ bytes: [UInt8], name: String = "config.json") throws(RuntimeError) -> Spec {

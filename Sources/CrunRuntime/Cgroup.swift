@@ -298,6 +298,7 @@ public struct Cgroup: Sendable {
             close(fd)
             if rmdir(dir) < 0 && errno != ENOENT { throw .system(step: "delete: remove the cgroup", subject: dir, errno: errno) }
         }
+        DebugLog.note("delete: cgroup \(path) removed")
     }
 
     // MARK: stats and events

@@ -64,6 +64,7 @@ public enum ContainerCgroup {
         do throws(RuntimeError) {
             try cgroup.apply(conversion.writes, offered: offered)
             try cgroup.applyDevices(devices)
+            DebugLog.note("cgroup: \(cgroup.path) (\(conversion.writes.count) limits, \(devices.count) device rules)")
             return Prepared(cgroup: cgroup, created: created, fd: try cgroup.openDirectory())
         } catch {
             Cgroup.removeCreated(created)

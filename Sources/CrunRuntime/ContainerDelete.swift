@@ -45,5 +45,6 @@ public enum ContainerDelete {
             }
         }
         try store.remove(handle)
+        DebugLog.note("delete: \(id): state \(handle.path) removed")
     }
 }

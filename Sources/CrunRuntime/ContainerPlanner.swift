@@ -109,6 +109,8 @@ public struct ContainerPlanner {
         if let p = linux.personality { plan.personality = p.domain == "LINUX32" ? CS_PER_LINUX32 : CS_PER_LINUX }
         try planSeccomp(linux.seccomp, process: process, into: &plan)
         plan.warnings += unappliedSettings(spec, options: options)
+        DebugLog.note("plan: rootfs \(rootfs), \(plan.mounts.count) mounts, \(plan.joins.count) namespaces joined, "
+                      + "seccomp \(plan.seccomp == nil ? "off" : "compiled"), process \(process.args ?? [])")
         return plan
     }
 

@@ -38,6 +38,7 @@ public enum ContainerStart {
         if kind == Int32(UInt8(ascii: "E")) {
             throw .container(ChildFailure(error: report, plan: ContainerPlan()).message)
         }
+        DebugLog.note("start: \(id): pid \(state.pid) released, exec'd")
         state.status = .running
         try store.write(state, in: handle)
         unlink(handle.path + "/start.sock")

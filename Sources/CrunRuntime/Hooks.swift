@@ -43,6 +43,7 @@ public enum HookRunner {
                            containerPid: Int32? = nil, warn: (String) -> Void) throws(RuntimeError) {
         for (i, hook) in hooks(kind, in: spec).enumerated() {
             let field = "hooks.\(kind.rawValue)[\(i)]"
+            DebugLog.note("hooks: \(field) \(hook.path)")
             do {
                 try runOne(hook, spec: spec, state: state, cwd: containerPid == nil ? bundle : "/", containerPid: containerPid)
             } catch {

@@ -31,6 +31,7 @@ public enum Launcher {
 
     public static func launch(_ plan: ContainerPlan, options: Options = Options(),
                               runtimeIsRoot: Bool = getuid() == 0) throws(RuntimeError) -> LaunchedContainer {
+        if !plan.execMode { DebugLog.note("spawn: cloning the init into its namespaces (\(options.startSocket >= 0 ? "it waits for start" : "it execs at once"))") }
         var pair: [Int32] = [-1, -1]
         if socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) < 0 {
             throw .system(step: "socketpair", subject: nil, errno: errno)

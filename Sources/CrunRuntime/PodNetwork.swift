@@ -100,6 +100,7 @@ public struct PodNetwork {
             detach()
             throw error
         }
+        DebugLog.note("network: \(request.name): namespace \(netnsPath) attached by swnet")
     }
 
     /// swnet DEL and the namespace gone. Best effort: it runs on every way out.
@@ -108,6 +109,7 @@ public struct PodNetwork {
         _ = cs_netns_remove(netnsPath)
         for f in [resolvConf, hosts] { unlink(f) }
         for d in [directory + "/cni/results", directory + "/cni", directory] { rmdir(d) }
+        DebugLog.note("network: \(request.name): detached, namespace \(netnsPath) removed")
     }
 
     /// The container's config joined to the pod's namespace, with the generated files mounted.

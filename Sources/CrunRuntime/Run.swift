@@ -63,11 +63,13 @@ public enum ContainerRun {
     /// Waits in the foreground: forwards signals, relays the terminal, and turns the wait
     /// status into an exit code (128+N for signal N).
     static func supervise(_ launched: LaunchedContainer) throws(RuntimeError) -> Int32 {
+        DebugLog.note("wait: pid \(launched.pid) in the foreground, signals forwarded to it")
         let status = forwarded.withUnsafeBufferPointer {
             cs_supervise(launched.pid, launched.consoleMaster ?? -1, $0.baseAddress)
         }
         if let master = launched.consoleMaster { close(master) }
         if status < 0 { throw .system(step: "wait for the container", subject: nil, errno: errno) }
+        DebugLog.note("wait: pid \(launched.pid) " + (cs_wifsignaled(status) != 0 ? "killed by signal \(cs_wtermsig(status))" : "exited \(cs_wexitstatus(status))"))
         if cs_wifsignaled(status) != 0 { return 128 + cs_wtermsig(status) }
         return cs_wexitstatus(status)
     }
