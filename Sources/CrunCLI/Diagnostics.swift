@@ -1,9 +1,9 @@
 import Glibc
 import JSONCore
 
-/// Messages for the user: one line each on stderr, prefixed with the program name, and, with
-/// --log, also appended to that file (as runc's JSON lines with --log-format json: containerd
-/// shows the last error from there).
+/// Messages for the user: one line each, prefixed with the program name, on stderr or, with
+/// --log, in that file (as runc's JSON lines with --log-format json: containerd shows the last
+/// error from there); errors go to both.
 enum Diagnostics {
     nonisolated(unsafe) static var logPath: String?
     nonisolated(unsafe) static var jsonLog = false
@@ -19,28 +19,31 @@ enum Diagnostics {
         }
     }
 
+    /// With --log, only there: under containerd's shim and conmon our stderr during `create` is
+    /// the container's own stderr, so a warning there would land in its log (runc and crun
+    /// write warnings only to --log too). Errors still go to both, as runc's do.
     static func warning(_ line: String) {
-        write(2, "\(prefix)warning: \(line)\n")
-        log("warning", line)
+        if !log("warning", line) { write(2, "\(prefix)warning: \(line)\n") }
     }
 
     nonisolated(unsafe) static var debugEnabled = false
 
-    /// --debug: what the runtime is doing, on stderr and in the log.
+    /// --debug: what the runtime is doing, in the log or else on stderr.
     static func debug(_ line: String) {
         guard debugEnabled else { return }
-        write(2, "\(prefix)debug: \(line)\n")
-        log("debug", line)
+        if !log("debug", line) { write(2, "\(prefix)debug: \(line)\n") }
     }
 
     static func print(_ text: String) {
         write(1, text)
     }
 
-    static func log(_ level: String, _ message: String) {
-        guard let logPath else { return }
+    /// Appends to --log; false when there is none or it cannot be opened.
+    @discardableResult
+    static func log(_ level: String, _ message: String) -> Bool {
+        guard let logPath else { return false }
         let fd = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return }
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         let time = timestamp()
         if jsonLog {
@@ -48,6 +51,7 @@ enum Diagnostics {
         } else {
             write(fd, "time=\"\(time)\" level=\(level) msg=\(quoted(message))\n")
         }
+        return true
     }
 
     static func quoted(_ s: String) -> String { JSONValue.string(s).serialized() }

@@ -97,13 +97,13 @@ public enum ContainerCgroup {
 
     public static func pause(_ id: String, store: StateStore) throws(RuntimeError) {
         let state = try store.read(id)
-        guard state.liveStatus == .running else { throw .container("cannot pause container \"\(id)\": it is \(state.liveStatus.rawValue), not running") }
+        guard state.liveStatus == .running else { throw .container("cannot pause container \"\(id)\" (\(state.liveStatus.rawValue)): \(ContainerKill.notRunning)") }
         try required(state, for: "pause").freeze(true)
     }
 
     public static func resume(_ id: String, store: StateStore) throws(RuntimeError) {
         let state = try store.read(id)
-        guard state.liveStatus == .paused else { throw .container("cannot resume container \"\(id)\": it is \(state.liveStatus.rawValue), not paused") }
+        guard state.liveStatus == .paused else { throw .container("cannot resume container \"\(id)\" (\(state.liveStatus.rawValue)): container not paused") }
         try required(state, for: "resume").freeze(false)
     }
 

@@ -12,6 +12,9 @@ public enum ContainerKill {
         ("PROF", SIGPROF), ("WINCH", SIGWINCH), ("IO", SIGIO), ("POLL", SIGPOLL), ("PWR", SIGPWR), ("SYS", SIGSYS),
     ]
 
+    /// runc's words for a container whose init has exited; clients match them verbatim.
+    public static let notRunning = "container not running"
+
     /// "KILL", "SIGKILL", "sigkill", "9" -> 9.
     public static func parseSignal(_ text: String) -> Int32? {
         if let n = Int32(text) { return n > 0 && n < 65 ? n : nil }
@@ -22,7 +25,13 @@ public enum ContainerKill {
 
     public static func kill(_ id: String, signal: Int32, all: Bool, store: StateStore) throws(RuntimeError) {
         let state = try store.read(id)
-        guard state.initAlive else { throw .container("container \"\(id)\" is not running") }
+        guard state.initAlive else {
+            // runc's outcomes, which containerd's shim, CRI-O and podman parse: `kill --all` of a
+            // stopped container succeeds; a plain kill fails with "container not running", which
+            // they read as "already finished" (any other wording fails StopContainer).
+            if all { return }
+            throw .container("cannot kill container \"\(id)\": \(notRunning)")
+        }
         try signalContainer(state, signal: signal, all: all)
     }
 

@@ -232,6 +232,73 @@ final class LifecycleTests {
         #expect(try cs(["list", "-q"]).stdout == "")
     }
 
+    /// What containerd's shim (go-runc, checkKillError), CRI-O (runtimeCmd) and podman parse
+    /// once the init has exited: runc's words and exit codes, or pods cannot be stopped.
+    @Test func anExitedContainerAnswersAsRuncDoes() throws {
+        let b = try bundle(["true"])
+        let log = b + "/log.json"
+        let globals = ["--log", log, "--log-format", "json"]
+        #expect(try cs(globals + ["create", "--bundle", b, "gone"]).status == 0)
+        #expect(try cs(globals + ["start", "gone"]).status == 0)
+        try waitUntil("for stopped") { try state("gone")["status"] as? String == "stopped" }
+
+        // kill: exit 1, "container not running" on stderr (go-runc reads it) and in the log.
+        for signal in ["15", "9", "KILL"] {
+            let k = try cs(globals + ["kill", "gone", signal])
+            #expect(k.status == 1, "kill \(signal): \(k.status)")
+            #expect(k.stderr == "cannot kill container \"gone\": container not running\n", "\(k.stderr)")
+        }
+        let last = (try String(contentsOfFile: log, encoding: .utf8)).split(separator: "\n").last.map(String.init) ?? ""
+        let entry = (try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: String]) ?? [:]
+        #expect(entry["level"] == "error" && entry["msg"]?.contains("container not running") == true, "\(last)")
+        // Without --log (CRI-O, podman): the same words after our name.
+        #expect(try cs(["kill", "gone", "9"]).stderr.contains("container not running"))
+        // kill --all of a stopped container is no error (runc's kill.go).
+        let all = try cs(globals + ["kill", "--all", "gone", "9"])
+        #expect(all.status == 0 && all.stderr.isEmpty, "\(all.stderr)")
+        #expect(try cs(["kill", "-a", "gone", "KILL"]).status == 0)
+        let pause = try cs(["pause", "gone"])
+        #expect(pause.status == 1 && pause.stderr.contains("container not running"), "\(pause.stderr)")
+        // state of a stopped container: exit 0, "stopped".
+        let st = try cs(["state", "gone"])
+        #expect(st.status == 0 && st.stderr.isEmpty)
+        // delete of a stopped container without --force: exit 0, nothing printed.
+        let del = try cs(globals + ["delete", "gone"])
+        #expect(del.status == 0 && del.stderr.isEmpty, "\(del.stderr)")
+        // Then "does not exist", which containerd reads as "no such container" (kill) and
+        // "already deleted" (delete), podman and CRI-O as "exited" (state).
+        for verb in [["state"], ["kill"], ["kill", "--all"], ["delete"], ["pause"]] {
+            let r = try cs(verb + ["gone"])
+            #expect(r.status == 1 && r.stderr.contains("does not exist"), "\(verb): \(r.status) \(r.stderr)")
+        }
+        #expect(try cs(["delete", "--force", "gone"]).status == 0)
+    }
+
+    /// Under containerd's shim and conmon, the runtime's stderr during create is the container's
+    /// stderr: with --log, warnings go only to the log; an error goes to both.
+    @Test func warningsGoOnlyToTheLog() throws {
+        let b = try bundle(["true"]) { c in c.edit("linux") { $0["intelRdt"] = ["closID": "x"] } }
+        let log = b + "/log.json"
+        let r = try cs(["--log", log, "--log-format", "json", "create", "--bundle", b, "warned"])
+        #expect(r.status == 0 && r.stderr.isEmpty, "stderr: \(r.stderr)")
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(text.contains("\"level\":\"warning\",\"msg\":\"linux.intelRdt: not applied by this build\""), "\(text)")
+        #expect(try cs(["delete", "--force", "warned"]).status == 0)
+        // Without --log the warning is on stderr, named.
+        let plain = try cs(["create", "--bundle", b, "warned2"])
+        #expect(plain.stderr == "crun-swift: warning: linux.intelRdt: not applied by this build\n", "\(plain.stderr)")
+        #expect(try cs(["delete", "--force", "warned2"]).status == 0)
+        // A log that cannot be opened: the warning is not lost.
+        let lost = try cs(["--log", b + "/no/such/dir/log.json", "create", "--bundle", b, "warned3"])
+        #expect(lost.stderr.contains("warning: linux.intelRdt: not applied by this build"), "\(lost.stderr)")
+        #expect(try cs(["delete", "--force", "warned3"]).status == 0)
+        // An error: on stderr as well as in the log, exit 1.
+        let bad = try bundle(["/no/such/program"])
+        let f = try cs(["--log", log, "--log-format", "json", "create", "--bundle", bad, "failed"])
+        #expect(f.status == 1 && f.stderr.contains("exec `/no/such/program`: No such file or directory"), "\(f.stderr)")
+        #expect(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("\"level\":\"error\""))
+    }
+
     @Test func aCreateInterruptedBeforeItsStateIsDeletedByForce() throws {
         // What a crash of crun-swift between mkdir and writing the state leaves behind.
         try FileManager.default.createDirectory(atPath: root + "/half", withIntermediateDirectories: true)
