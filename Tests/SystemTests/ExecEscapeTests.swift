@@ -50,11 +50,16 @@ struct ExecEscapeTests {
         }
     }
 
-    static func config(args: [String], userNamespace: Bool = false) -> [String: Any] {
+    static func config(args: [String], userNamespace: Bool = false, seccomp: Bool = false) -> [String: Any] {
         var c = Harness.baseConfig(args: args)
         c.edit("process") {
             $0["capabilities"] = ["bounding": caps, "effective": caps, "permitted": caps]
             $0["noNewPrivileges"] = false
+        }
+        if seccomp {
+            // Without no_new_privs loading a filter needs CAP_SYS_ADMIN, which these
+            // capabilities lack: the runtime must not show it to the container while it has it.
+            c.edit("linux") { $0["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW", "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"]]] }
         }
         if userNamespace {
             c.edit("linux") {
@@ -109,12 +114,12 @@ struct ExecEscapeTests {
 
     /// Runs the ptracer as the container's process, execs into the container 50 times from a
     /// host directory, and returns what the ptracer saw.
-    func attack(userNamespace: Bool) throws -> [Sighting] {
+    func attack(userNamespace: Bool, seccomp: Bool = false) throws -> [Sighting] {
         let scene = try Scene()
         var st = stat()
         #expect(stat(Harness.binary, &st) == 0)
         let args = ["ptracer", "/tmp/ptracer.log", "\(st.st_dev):\(st.st_ino)", Harness.nsInode("mnt")]
-        try scene.start(Self.config(args: args, userNamespace: userNamespace))
+        try scene.start(Self.config(args: args, userNamespace: userNamespace, seccomp: seccomp))
         #expect(try scene.waitForFile("/tmp/ptracer.ready"))
         for i in 0..<Self.execs {
             let r = try scene.exec(["true"])
@@ -152,6 +157,40 @@ struct ExecEscapeTests {
         // Without a user namespace CAP_SYS_PTRACE overrides non-dumpable: the attacker may hold
         // the process being set up, which must already be all container (checked in attack).
         _ = try attack(userNamespace: false)
+    }
+
+    @Test func theProcessBeingSetUpNeverShowsCapSysAdmin() throws {
+        // A seccomp profile without no_new_privs: the load needs CAP_SYS_ADMIN (checked in attack).
+        _ = try attack(userNamespace: false, seccomp: true)
+    }
+
+    /// A pod: the init of a second container joins the pid namespace of the attacker's
+    /// container by path; it must not be visible there while it sets up on the host's root.
+    @Test func anInitJoiningAPidNamespaceIsNeverVisibleWithTheHost() throws {
+        let scene = try Scene()
+        let loop = """
+            touch /tmp/looping
+            while :; do for p in /proc/[0-9]*; do
+              [ -e $p/root/etc/debian_version ] && echo -n > $p/root\(scene.hostDir)/proof && echo "HIT $p" >> /tmp/hits
+            done; done
+            """
+        try scene.start(Self.config(args: ["sh", "-c", loop]))
+        #expect(try scene.waitForFile("/tmp/looping"))
+        let state = try JSONSerialization.jsonObject(with: Data(try scene.crun(["state", scene.id]).stdout.utf8)) as? [String: Any]
+        let pid = state?["pid"] as? Int ?? 0
+        var member = Harness.baseConfig(args: ["true"])
+        member.edit("linux") { $0["namespaces"] = [["type": "mount"], ["type": "pid", "path": "/proc/\(pid)/ns/pid"]] }
+        member.removeValue(forKey: "hostname")
+        let b = try Harness.TempBundle(config: member)
+        for i in 0..<20 {
+            let id = "\(scene.id)-m\(i)"
+            let r = try scene.crun(["create", "--bundle", b.path, id])
+            #expect(r.status == 0, "create \(id): \(r.stderr)")
+            _ = try scene.crun(["delete", "--force", id])
+        }
+        let hits = try scene.exec(["sh", "-c", "cat /tmp/hits 2>/dev/null; true"])
+        #expect(hits.stdout.isEmpty, "the container reached the host's root:\n\(hits.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: scene.hostDir + "/proof"), "the container wrote into the host")
     }
 
     @Test func inAUserNamespacePtraceOfTheRuntimeFails() throws {
