@@ -78,18 +78,27 @@ public enum Launcher {
             var status: Int32 = 0
             while waitpid(p, &status, 0) < 0 && errno == EINTR {}
         }
+        var firstReaped = false
         func abort(_ error: RuntimeError) -> RuntimeError {
-            // The first child reports the second's pid before it exits: read up to it.
-            while visiblePid == nil {
-                var report = cs_error()
-                var fd: Int32 = -1
-                let kind = cs_channel_receive(parentEnd, &report, &fd)
-                if kind <= 0 { break }
-                if kind == CS_MSG_PID_VALUE { visiblePid = pid_t(report.index) }
-                if fd >= 0 && (kind == CS_MSG_CONSOLE_VALUE || kind == CS_MSG_SECCOMP_VALUE) { close(fd) }
+            if !firstReaped {
+                kill(pid, SIGKILL)
+                reap(pid)
+                firstReaped = true
             }
-            kill(pid, SIGKILL)
-            reap(pid)
+            if visiblePid == nil {
+                // The first child reports the second's pid right after cloning it: now that it
+                // is gone, whatever it sent is queued. (Killed between the clone and the report,
+                // the second child is not known here; the cgroup still holds it.)
+                _ = fcntl(parentEnd, F_SETFL, fcntl(parentEnd, F_GETFL) | O_NONBLOCK)
+                while visiblePid == nil {
+                    var report = cs_error()
+                    var fd: Int32 = -1
+                    let kind = cs_channel_receive(parentEnd, &report, &fd)
+                    if kind <= 0 { break }
+                    if kind == CS_MSG_PID_VALUE { visiblePid = pid_t(report.index) }
+                    if fd >= 0 && (kind == CS_MSG_CONSOLE_VALUE || kind == CS_MSG_SECCOMP_VALUE) { close(fd) }
+                }
+            }
             if let visible = visiblePid, visible != pid {
                 kill(visible, SIGKILL)
                 reap(visible)
@@ -133,6 +142,7 @@ public enum Launcher {
             if kind < 0 { throw abort(.system(step: "read from the container init", subject: nil, errno: errno)) }
             if kind == CS_MSG_PID_VALUE {
                 reap(pid)
+                firstReaped = true
                 visiblePid = pid_t(report.index)
                 continue
             }

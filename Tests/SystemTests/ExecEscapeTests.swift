@@ -193,6 +193,26 @@ struct ExecEscapeTests {
         #expect(!FileManager.default.fileExists(atPath: scene.hostDir + "/proof"), "the container wrote into the host")
     }
 
+    /// The two-step init of a pod member still runs its createContainer hooks in the pod's pid
+    /// namespace (the first step itself lives in the runtime's).
+    @Test func createContainerHooksOfAPodMemberRunInThePodsPidNamespace() throws {
+        let scene = try Scene()
+        try scene.start(Self.config(args: ["sleep", "1000"]))
+        let state = try JSONSerialization.jsonObject(with: Data(try scene.crun(["state", scene.id]).stdout.utf8)) as? [String: Any]
+        let pid = state?["pid"] as? Int ?? 0
+        var member = Harness.baseConfig(args: ["true"])
+        member.edit("linux") { $0["namespaces"] = [["type": "mount"], ["type": "pid", "path": "/proc/\(pid)/ns/pid"]] }
+        member.removeValue(forKey: "hostname")
+        member["hooks"] = ["createContainer": [["path": "/bin/sh", "args": ["sh", "-c", "readlink /proc/self/ns/pid > \(scene.hostDir)/hookns"]]]]
+        let b = try Harness.TempBundle(config: member)
+        let id = "\(scene.id)-hook"
+        defer { _ = try? scene.crun(["delete", "--force", id]) }
+        let r = try scene.crun(["create", "--bundle", b.path, id])
+        #expect(r.status == 0, "\(r.stderr)")
+        let got = (try? String(contentsOfFile: scene.hostDir + "/hookns", encoding: .utf8)) ?? ""
+        #expect(got == Harness.nsInode("pid", pid: "\(pid)") + "\n")
+    }
+
     @Test func inAUserNamespacePtraceOfTheRuntimeFails() throws {
         // The runtime's memory belongs to the host's user namespace and it is not dumpable:
         // nothing in the container's user namespace may attach to it or open its exe.
