@@ -107,12 +107,14 @@ void cs_fail(const struct cs_plan *plan, int step, int err, int index, const cha
 
 // ---- namespaces -----------------------------------------------------------------------------
 
+int cs_plan_user_after_clone(const struct cs_plan *p);
+
 static void join_and_unshare(const struct cs_plan *p) {
   for (int i = 0; i < p->njoins; i++) {
     if (setns(p->joins[i].fd, p->joins[i].nstype) < 0) cs_fail(p, CS_STEP_SETNS, errno, i, NULL);
     close(p->joins[i].fd);
   }
-  if (cs_plan_two_step(p)) {
+  if (cs_plan_two_step(p) && !cs_plan_user_after_clone(p)) {
     // Only this process's children are born in the container's pid namespace; needs
     // CAP_SYS_ADMIN over it, so before any identity change.
     if (setns(p->pidns_fd, CLONE_NEWPID) < 0) cs_fail(p, CS_STEP_SETNS, errno, -1, "pid");
@@ -363,10 +365,14 @@ struct cs_clone_args {
   uint64_t set_tid, set_tid_size, cgroup;
 };
 
-int cs_plan_two_step(const struct cs_plan *p) {
-  // A new user namespace has no privilege over a pid namespace the runtime's user namespace
-  // owns: that init joins it from the runtime, in one step (see README, Security).
-  return p->pidns_fd >= 0 && !(p->clone_flags & CLONE_NEWUSER);
+int cs_plan_two_step(const struct cs_plan *p) { return p->pidns_fd >= 0; }
+
+// A two-step init that creates a user namespace: C1 is cloned with none of its namespaces,
+// joins the pid namespace while it still has the runtime's privileges (the new user namespace
+// would have none over it), then unshares the user namespace (the runtime writes its maps) and
+// the namespaces it owns.
+int cs_plan_user_after_clone(const struct cs_plan *p) {
+  return p->pidns_fd >= 0 && (p->clone_flags & CLONE_NEWUSER);
 }
 
 // CAP_SYS_ADMIN, when the seccomp load needs it (no no_new_privs) and the process would not
@@ -467,10 +473,22 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
   // Die with the runtime while setting up; cleared right before execve.
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
+  int user_after_clone = cs_plan_user_after_clone(p);
+  if (user_after_clone) {
+    if (setns(p->pidns_fd, CLONE_NEWPID) < 0) cs_fail(p, CS_STEP_SETNS, errno, -1, "pid");
+    close(p->pidns_fd);
+    if (unshare(CLONE_NEWUSER) < 0) cs_fail(p, CS_STEP_UNSHARE, errno, -1, "user");
+    char kind = CS_MSG_USERNS;
+    if (CS_RETRY(send(p->channel_fd, &kind, 1, MSG_NOSIGNAL)) != 1) cs_fail(p, CS_STEP_SYNC, errno, -1, "user namespace");
+  }
   if (p->wait_for_release) {
     char c;
     ssize_t r = CS_RETRY(read(p->channel_fd, &c, 1));
     if (r != 1) cs_fail(p, CS_STEP_SYNC, r < 0 ? errno : EPIPE, -1, NULL);
+  }
+  if (user_after_clone) {
+    unsigned long rest = (unsigned long)(p->clone_flags & ~(uint64_t)(CLONE_NEWUSER | CLONE_NEWPID));
+    if (rest && unshare((int)rest) < 0) cs_fail(p, CS_STEP_UNSHARE, errno, -1, NULL);
   }
   join_and_unshare(p);
   if (!p->exec_mode) cs_setup_rootfs(p);  // mounts, devices, pivot_root
@@ -526,16 +544,11 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
 }
 
 pid_t cs_spawn(const struct cs_plan *plan) {
-  int own_pidns = -1;
-  if (plan->pidns_fd >= 0 && !cs_plan_two_step(plan)) {
-    // Joining a pid namespace only affects children: switch, clone, switch back.
-    own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-    if (own_pidns < 0) return -1;
-    if (setns(plan->pidns_fd, CLONE_NEWPID) < 0) { int e = errno; close(own_pidns); errno = e; return -1; }
-  }
+  // The first of two steps creates its user namespace itself (cs_plan_user_after_clone).
+  uint64_t flags = cs_plan_user_after_clone(plan) ? 0 : plan->clone_flags;
   struct cs_clone_args args;
   memset(&args, 0, sizeof args);
-  args.flags = plan->clone_flags;
+  args.flags = flags;
   args.exit_signal = SIGCHLD;
   if (plan->cgroup_fd >= 0) {
     // Born in its cgroup: no instant of the init (or of a process it forks) escapes the limits.
@@ -546,7 +559,7 @@ pid_t cs_spawn(const struct cs_plan *plan) {
   if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
     // Kernels before 5.7 (no clone3 or no CLONE_INTO_CGROUP): moved right after the clone,
     // while the child is still setting up (it has run no code of the container yet).
-    pid = CS_RAW_CLONE(plan->clone_flags);
+    pid = CS_RAW_CLONE(flags);
     if (pid > 0 && plan->cgroup_fd >= 0) {
       char buf[24];
       int n = snprintf(buf, sizeof buf, "%ld", pid);
@@ -564,9 +577,6 @@ pid_t cs_spawn(const struct cs_plan *plan) {
     }
   }
   if (pid == 0) child_main(plan);
-  int saved = errno;
-  if (own_pidns >= 0) { setns(own_pidns, CLONE_NEWPID); close(own_pidns); }
-  errno = saved;
   return (pid_t)pid;
 }
 
@@ -583,7 +593,7 @@ int cs_channel_receive(int channel_fd, struct cs_error *err, int *fd) {
   ssize_t n = CS_RETRY(recvmsg(channel_fd, &mh, MSG_CMSG_CLOEXEC));
   if (n < 0) return -1;
   if (n == 0) return 0;
-  if (msg.kind == CS_MSG_READY || msg.kind == CS_MSG_HOOKS) return msg.kind;
+  if (msg.kind == CS_MSG_READY || msg.kind == CS_MSG_HOOKS || msg.kind == CS_MSG_USERNS) return msg.kind;
   if (msg.kind == CS_MSG_PID) {
     if (err) *err = msg.e;
     return msg.kind;

@@ -106,6 +106,16 @@ public enum Launcher {
             return error
         }
 
+        if plan.newUserNamespace && cs_plan_user_after_clone(&cplan) != 0 {
+            // The first child joins the pid namespace, then creates the user namespace.
+            var report = cs_error()
+            var fd: Int32 = -1
+            let kind = cs_channel_receive(parentEnd, &report, &fd)
+            if kind == CS_MSG_ERROR_VALUE { throw abort(.container(ChildFailure(error: report, plan: plan).message)) }
+            if kind != CS_MSG_USERNS_VALUE {
+                throw abort(.system(step: "wait for the container's user namespace", subject: nil, errno: kind < 0 ? errno : EPIPE))
+            }
+        }
         if plan.newUserNamespace {
             do {
                 if !runtimeIsRoot { try FileSystem.writeFile("/proc/\(pid)/setgroups", "deny", step: "write") }
@@ -194,6 +204,8 @@ let CS_MSG_HOOKS_VALUE = Int32(UInt8(ascii: "H"))
 let CS_MSG_CONSOLE_VALUE = Int32(UInt8(ascii: "C"))
 let CS_MSG_SECCOMP_VALUE = Int32(UInt8(ascii: "S"))
 let CS_MSG_PID_VALUE = Int32(UInt8(ascii: "P"))
+let CS_MSG_USERNS_VALUE = Int32(UInt8(ascii: "U"))
+let CS_MSG_ERROR_VALUE = Int32(UInt8(ascii: "E"))
 
 /// The runtime spec's seccomp notify hand-off: the listener gets the notify fd by SCM_RIGHTS
 /// with the container process state as the message.

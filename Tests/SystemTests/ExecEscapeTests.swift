@@ -166,7 +166,8 @@ struct ExecEscapeTests {
 
     /// A pod: the init of a second container joins the pid namespace of the attacker's
     /// container by path; it must not be visible there while it sets up on the host's root.
-    @Test func anInitJoiningAPidNamespaceIsNeverVisibleWithTheHost() throws {
+    @Test(arguments: [false, true])
+    func anInitJoiningAPidNamespaceIsNeverVisibleWithTheHost(userNamespace: Bool) throws {
         let scene = try Scene()
         let loop = """
             touch /tmp/looping
@@ -181,6 +182,15 @@ struct ExecEscapeTests {
         var member = Harness.baseConfig(args: ["true"])
         member.edit("linux") { $0["namespaces"] = [["type": "mount"], ["type": "pid", "path": "/proc/\(pid)/ns/pid"]] }
         member.removeValue(forKey: "hostname")
+        if userNamespace {
+            // Its own user namespace, in a pid namespace the host's owns (no /proc of it then).
+            member.edit("linux") {
+                $0.append("namespaces", [["type": "user"]])
+                $0["uidMappings"] = [["containerID": 0, "hostID": 200000, "size": 65536]]
+                $0["gidMappings"] = [["containerID": 0, "hostID": 200000, "size": 65536]]
+            }
+            member["mounts"] = (member["mounts"] as? [[String: Any]] ?? []).filter { $0["type"] as? String != "proc" }
+        }
         let b = try Harness.TempBundle(config: member)
         for i in 0..<20 {
             let id = "\(scene.id)-m\(i)"
