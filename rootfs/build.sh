@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test root filesystem under rootfs/build/: busybox (Debian's busybox-static) with
-# its applets, a static probe, and minimal /etc. Usage: rootfs/build.sh [amd64|arm64]
+# its applets, a static probe, a static ptrace attacker (ptracer.c) and minimal /etc.
+# Usage: rootfs/build.sh [amd64|arm64]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 arch=${1:-native}
@@ -24,6 +25,7 @@ for applet in $(/bin/busybox --list); do
   [ "$applet" = busybox ] || ln -sf busybox "$out.tmp/bin/$applet"
 done
 $cc -static -O2 -Wall -o "$out.tmp/bin/probe" "$here/probe.c"
+$cc -static -O2 -Wall -o "$out.tmp/bin/ptracer" "$here/ptracer.c"
 cat > "$out.tmp/etc/passwd" <<PW
 root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false

@@ -34,6 +34,9 @@ void cs_pause(const struct cs_plan *plan, char kind);
 // Steps of the root filesystem setup (rootfs.c).
 void cs_setup_rootfs(const struct cs_plan *plan);
 void cs_finish_rootfs(const struct cs_plan *plan);
-void cs_setup_console(const struct cs_plan *plan);
+// Opens the pty, sends its master to the runtime and makes the peer fds 0-2; with
+// `controlling`, also a new session whose controlling terminal it is (else the process that
+// execs does that: cs_take_console).
+void cs_setup_console(const struct cs_plan *plan, int controlling);
 
 #endif

@@ -345,7 +345,7 @@ void cs_setup_rootfs(const struct cs_plan *p) {
 
 // A pty from the container's own devpts; the master goes to the parent, the slave becomes
 // /dev/console and the controlling terminal of a new session.
-void cs_setup_console(const struct cs_plan *p) {
+void cs_setup_console(const struct cs_plan *p, int controlling) {
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) cs_fail(p, CS_STEP_CONSOLE, errno, -1, "open /dev/ptmx");
   int unlock = 0;
@@ -384,8 +384,10 @@ void cs_setup_console(const struct cs_plan *p) {
     cs_fail(p, CS_STEP_CONSOLE, errno, -1, "send pty master");
   close(master);
 
-  if (setsid() < 0) cs_fail(p, CS_STEP_SETSID, errno, -1, NULL);
-  if (ioctl(slave, TIOCSCTTY, 0) < 0) cs_fail(p, CS_STEP_CONSOLE, errno, -1, "TIOCSCTTY");
+  if (controlling) {
+    if (setsid() < 0) cs_fail(p, CS_STEP_SETSID, errno, -1, NULL);
+    if (ioctl(slave, TIOCSCTTY, 0) < 0) cs_fail(p, CS_STEP_CONSOLE, errno, -1, "TIOCSCTTY");
+  }
   for (int fd = 0; fd < 3; fd++)
     if (dup2(slave, fd) < 0) cs_fail(p, CS_STEP_CONSOLE, errno, fd, "dup2");
   if (slave > 2) close(slave);

@@ -3,6 +3,17 @@
 // After clone only this file's child path and rootfs.c run in the child: no allocation, no
 // stdio, no Swift. Every failure goes back to the parent as {step, errno, index} and the child
 // ends with _exit.
+//
+// A process that joins a pid namespace other processes already live in (exec, the hooks that
+// run in the container, an init joining a pod's pid namespace) is built in two steps, as
+// runc's nsexec does: the first child (C1) is cloned in the runtime's pid namespace, where the
+// container cannot see it; it joins every namespace, moves into the container's root and cwd,
+// closes every host descriptor and applies the process's limits, identity and capabilities.
+// Only then does it clone the second child (C2) into the container's pid namespace, with
+// CLONE_PARENT so that C2 is the runtime's child (waitpid, pidfd, exit status, signals and the
+// terminal work as for a one-step child), reports C2's pid and exits. C2 makes itself a
+// session (leader), loads the seccomp filter and execs: nothing of the host is ever visible in
+// the container, and C2 is not dumpable until execve (its memory is a copy of the runtime's).
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -16,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -95,10 +107,18 @@ void cs_fail(const struct cs_plan *plan, int step, int err, int index, const cha
 
 // ---- namespaces -----------------------------------------------------------------------------
 
+int cs_plan_user_after_clone(const struct cs_plan *p);
+
 static void join_and_unshare(const struct cs_plan *p) {
   for (int i = 0; i < p->njoins; i++) {
     if (setns(p->joins[i].fd, p->joins[i].nstype) < 0) cs_fail(p, CS_STEP_SETNS, errno, i, NULL);
     close(p->joins[i].fd);
+  }
+  if (cs_plan_two_step(p) && !cs_plan_user_after_clone(p)) {
+    // Only this process's children are born in the container's pid namespace; needs
+    // CAP_SYS_ADMIN over it, so before any identity change.
+    if (setns(p->pidns_fd, CLONE_NEWPID) < 0) cs_fail(p, CS_STEP_SETNS, errno, -1, "pid");
+    close(p->pidns_fd);
   }
   if (p->unshare_flags && unshare((int)p->unshare_flags) < 0)
     cs_fail(p, CS_STEP_UNSHARE, errno, -1, NULL);
@@ -164,8 +184,15 @@ static int capset_raw(uint64_t eff, uint64_t perm, uint64_t inh) {
 
 // Bounding set first (needs CAP_SETPCAP), then the id change with KEEPCAPS so the permitted
 // set survives it, then capset and the ambient set, which needs the new inheritable set.
-static void apply_identity(const struct cs_plan *p) {
+// `keep` (CAP_SYS_ADMIN for a seccomp load without no_new_privs, or 0) stays in the effective
+// and permitted sets beyond the process's own: execve computes the new sets from the bounding,
+// inheritable and ambient sets and the file, never from these two, so it is gone at execve.
+static void apply_identity(const struct cs_plan *p, uint64_t keep) {
   int last = p->cap_last;
+  if (!p->set_caps && keep && p->uid != 0) {
+    // No capabilities in the config: a non-root user gets none, except `keep` until execve.
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) cs_fail(p, CS_STEP_CAPSET, errno, -1, "keepcaps");
+  }
   if (p->set_caps) {
     for (int c = 0; c <= last; c++) {
       if (p->cap_bounding & (1ULL << c)) continue;
@@ -181,9 +208,13 @@ static void apply_identity(const struct cs_plan *p) {
   }
   if (setresgid(p->gid, p->gid, p->gid) < 0) cs_fail(p, CS_STEP_SETGID, errno, -1, NULL);
   if (setresuid(p->uid, p->uid, p->uid) < 0) cs_fail(p, CS_STEP_SETUID, errno, -1, NULL);
+  if (!p->set_caps && keep && p->uid != 0) {
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) cs_fail(p, CS_STEP_CAPSET, errno, -1, "keepcaps");
+    if (capset_raw(keep, keep, 0) < 0) cs_fail(p, CS_STEP_CAPSET, errno, -1, NULL);
+  }
   if (p->set_caps) {
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) cs_fail(p, CS_STEP_CAPSET, errno, -1, "keepcaps");
-    if (capset_raw(p->cap_effective, p->cap_permitted, p->cap_inheritable) < 0)
+    if (capset_raw(p->cap_effective | keep, p->cap_permitted | keep, p->cap_inheritable) < 0)
       cs_fail(p, CS_STEP_CAPSET, errno, -1, NULL);
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
       cs_fail(p, CS_STEP_CAP_AMBIENT, errno, -1, NULL);
@@ -323,7 +354,107 @@ static void wait_for_start(const struct cs_plan *p) {
   if (CS_RETRY(read(conn, &c, 1)) != 1) _exit(127);  // `start` went away: do not run
 }
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#define CS_CAP_SYS_PTRACE 19
+#define CS_CAP_SYS_ADMIN 21
+
+struct cs_clone_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+  uint64_t set_tid, set_tid_size, cgroup;
+};
+
+int cs_plan_two_step(const struct cs_plan *p) { return p->pidns_fd >= 0; }
+
+// A two-step init that creates a user namespace: C1 is cloned with none of its namespaces,
+// joins the pid namespace while it still has the runtime's privileges (the new user namespace
+// would have none over it), then unshares the user namespace (the runtime writes its maps) and
+// the namespaces it owns.
+int cs_plan_user_after_clone(const struct cs_plan *p) {
+  return p->pidns_fd >= 0 && (p->clone_flags & CLONE_NEWUSER);
+}
+
+// CAP_SYS_ADMIN, when the seccomp load needs it (no no_new_privs) and the process would not
+// hold it: kept in the effective and permitted sets until execve (apply_identity), 0 otherwise.
+static uint64_t admin_for_seccomp(const struct cs_plan *p) {
+  uint64_t admin = 1ULL << CS_CAP_SYS_ADMIN;
+  if (!p->seccomp_len || p->no_new_privs) return 0;
+  if (!p->set_caps) return p->uid == 0 ? 0 : admin;
+  return (p->cap_effective & admin) ? 0 : admin;
+}
+
+// Whether a process of the container may hold CAP_SYS_PTRACE over the runtime's user namespace:
+// it can then attach to any process it sees, dumpable or not, so no process it sees may hold a
+// capability the container's process will not have.
+static int ptrace_exposed(const struct cs_plan *p) {
+  if (p->become_root) return 0;  // a user namespace: its capabilities stop at its border
+  if (!p->set_caps) return 1;
+  uint64_t any = p->cap_bounding | p->cap_permitted | p->cap_effective | p->cap_inheritable | p->cap_ambient;
+  return (int)((any >> CS_CAP_SYS_PTRACE) & 1);
+}
+
+// A filter with a notify listener under `create`: loaded before the init reports ready, so the
+// listener gets the fd while `create` runs (status "creating"), as with runc. Its profile must
+// let the init wait for `start`.
+static int listener_before_start(const struct cs_plan *p) {
+  return (p->seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) && p->start_fd >= 0;
+}
+
+// The last steps, in the process that becomes the container's. The filter goes in last: once
+// it is in force nothing runs but execve (and, when execve fails, the report of it). `second`:
+// this is C2, which makes its own session (C1 set the pty up as fds 0-2). `loaded`: C1 loaded
+// the filter already; then what C2 still does before execve tolerates the filter's errors.
+__attribute__((noreturn)) static void finish(const struct cs_plan *p, int second, int loaded) {
+  if (second) {
+    if (setsid() < 0 && !loaded) cs_fail(p, CS_STEP_SETSID, errno, -1, NULL);
+    if (p->terminal && ioctl(0, TIOCSCTTY, 0) < 0 && !loaded) cs_fail(p, CS_STEP_CONSOLE, errno, -1, "TIOCSCTTY");
+  }
+  if (p->seccomp_len && !loaded && listener_before_start(p)) {
+    load_seccomp(p);
+    loaded = 1;
+  }
+  if (p->start_fd >= 0) wait_for_start(p);  // clears the parent-death signal
+  else if (!second) prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (p->seccomp_len && !loaded) load_seccomp(p);
+  exec_process(p);
+  __builtin_unreachable();
+}
+
+// C1's last step: clone C2 into the container's pid namespace (joined in join_and_unshare) as
+// the runtime's child, report its pid and exit. `load_here`: the filter needs CAP_SYS_ADMIN and
+// the container may ptrace C2, so C1 loads it and drops CAP_SYS_ADMIN before C2 exists; the
+// profile must then allow capset, clone3 or clone, sendmsg and exit_group.
+__attribute__((noreturn)) static void spawn_visible(const struct cs_plan *p, int load_here) {
+  if (load_here) {
+    load_seccomp(p);
+    int r = p->set_caps ? capset_raw(p->cap_effective, p->cap_permitted, p->cap_inheritable) : capset_raw(0, 0, 0);
+    if (r < 0) cs_fail(p, CS_STEP_SECCOMP, errno, -1, "drop CAP_SYS_ADMIN after the load");
+  }
+  struct cs_clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = CLONE_PARENT;  // clone3 wants exit_signal 0 here: C2 inherits C1's (SIGCHLD)
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && (errno == ENOSYS || errno == E2BIG || (load_here && errno == EPERM)))
+    pid = CS_RAW_CLONE(CLONE_PARENT);
+  if (pid < 0) cs_fail(p, CS_STEP_CLONE, errno, -1, NULL);
+  if (pid == 0) finish(p, 1, load_here);
+  struct {
+    char kind;
+    struct cs_error e;
+  } msg;
+  memset(&msg, 0, sizeof msg);
+  msg.kind = CS_MSG_PID;
+  msg.e.index = (int32_t)pid;
+  if (CS_RETRY(send(p->channel_fd, &msg, sizeof msg, MSG_NOSIGNAL)) < 0) {
+    kill((pid_t)pid, SIGKILL);
+    _exit(127);
+  }
+  _exit(0);
+}
+
 __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
+  int two_step = cs_plan_two_step(p);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
@@ -342,10 +473,22 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
   // Die with the runtime while setting up; cleared right before execve.
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
+  int user_after_clone = cs_plan_user_after_clone(p);
+  if (user_after_clone) {
+    if (setns(p->pidns_fd, CLONE_NEWPID) < 0) cs_fail(p, CS_STEP_SETNS, errno, -1, "pid");
+    close(p->pidns_fd);
+    if (unshare(CLONE_NEWUSER) < 0) cs_fail(p, CS_STEP_UNSHARE, errno, -1, "user");
+    char kind = CS_MSG_USERNS;
+    if (CS_RETRY(send(p->channel_fd, &kind, 1, MSG_NOSIGNAL)) != 1) cs_fail(p, CS_STEP_SYNC, errno, -1, "user namespace");
+  }
   if (p->wait_for_release) {
     char c;
     ssize_t r = CS_RETRY(read(p->channel_fd, &c, 1));
     if (r != 1) cs_fail(p, CS_STEP_SYNC, r < 0 ? errno : EPIPE, -1, NULL);
+  }
+  if (user_after_clone) {
+    unsigned long rest = (unsigned long)(p->clone_flags & ~(uint64_t)(CLONE_NEWUSER | CLONE_NEWPID));
+    if (rest && unshare((int)rest) < 0) cs_fail(p, CS_STEP_UNSHARE, errno, -1, NULL);
   }
   join_and_unshare(p);
   if (!p->exec_mode) cs_setup_rootfs(p);  // mounts, devices, pivot_root
@@ -353,7 +496,7 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
     if (dup2(p->stdin_fd, 0) < 0) cs_fail(p, CS_STEP_SETSID, errno, -1, "stdin");
     close(p->stdin_fd);
   }
-  if (p->terminal) cs_setup_console(p);
+  if (p->terminal) cs_setup_console(p, !two_step);
   else if (setsid() < 0) cs_fail(p, CS_STEP_SETSID, errno, -1, NULL);
   for (int i = 0; !p->exec_mode && i < p->nsysctl; i++) {
     char path[512] = "sys/";
@@ -379,8 +522,10 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
   // Nothing of the host may be open when the container's cwd is resolved.
   if (cs_proc_fd >= 0) { close(cs_proc_fd); cs_proc_fd = -1; }
   if (chdir(p->cwd) < 0 && errno != EACCES && errno != EPERM) cs_fail(p, CS_STEP_CWD, errno, -1, NULL);
-  if (p->seccomp_len && p->seccomp_early) load_seccomp(p);  // needs CAP_SYS_ADMIN: before the drop
-  apply_identity(p);
+  // Loading the filter without no_new_privs needs CAP_SYS_ADMIN: kept until the load (or, for
+  // a one-step process, until execve, which drops it; no syscall follows the load).
+  uint64_t admin = admin_for_seccomp(p);
+  apply_identity(p, admin);
   if (chdir(p->cwd) < 0) cs_fail(p, CS_STEP_CWD, errno, -1, NULL);
   // The working directory must be inside the container's root.
   // (glibc's getcwd fails with ENOENT for a directory not under the root.)
@@ -394,33 +539,16 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
     cs_fail(p, CS_STEP_NO_NEW_PRIVS, errno, -1, NULL);
   close_inherited_fds(p);
   resolve_executable(p);
-  if (p->seccomp_len && !p->seccomp_early) load_seccomp(p);  // as late as possible
-  if (p->start_fd >= 0) wait_for_start(p);
-  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  exec_process(p);
-  __builtin_unreachable();
+  if (two_step) spawn_visible(p, admin && ptrace_exposed(p));
+  finish(p, 0, 0);
 }
 
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-
-struct cs_clone_args {
-  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-  uint64_t set_tid, set_tid_size, cgroup;
-};
-
 pid_t cs_spawn(const struct cs_plan *plan) {
-  int own_pidns = -1;
-  if (plan->pidns_fd >= 0) {
-    // Joining a pid namespace only affects children: switch, clone, switch back.
-    own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-    if (own_pidns < 0) return -1;
-    if (setns(plan->pidns_fd, CLONE_NEWPID) < 0) { int e = errno; close(own_pidns); errno = e; return -1; }
-  }
+  // The first of two steps creates its user namespace itself (cs_plan_user_after_clone).
+  uint64_t flags = cs_plan_user_after_clone(plan) ? 0 : plan->clone_flags;
   struct cs_clone_args args;
   memset(&args, 0, sizeof args);
-  args.flags = plan->clone_flags;
+  args.flags = flags;
   args.exit_signal = SIGCHLD;
   if (plan->cgroup_fd >= 0) {
     // Born in its cgroup: no instant of the init (or of a process it forks) escapes the limits.
@@ -431,7 +559,7 @@ pid_t cs_spawn(const struct cs_plan *plan) {
   if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
     // Kernels before 5.7 (no clone3 or no CLONE_INTO_CGROUP): moved right after the clone,
     // while the child is still setting up (it has run no code of the container yet).
-    pid = CS_RAW_CLONE(plan->clone_flags);
+    pid = CS_RAW_CLONE(flags);
     if (pid > 0 && plan->cgroup_fd >= 0) {
       char buf[24];
       int n = snprintf(buf, sizeof buf, "%ld", pid);
@@ -449,9 +577,6 @@ pid_t cs_spawn(const struct cs_plan *plan) {
     }
   }
   if (pid == 0) child_main(plan);
-  int saved = errno;
-  if (own_pidns >= 0) { setns(own_pidns, CLONE_NEWPID); close(own_pidns); }
-  errno = saved;
   return (pid_t)pid;
 }
 
@@ -468,7 +593,11 @@ int cs_channel_receive(int channel_fd, struct cs_error *err, int *fd) {
   ssize_t n = CS_RETRY(recvmsg(channel_fd, &mh, MSG_CMSG_CLOEXEC));
   if (n < 0) return -1;
   if (n == 0) return 0;
-  if (msg.kind == CS_MSG_READY || msg.kind == CS_MSG_HOOKS) return msg.kind;
+  if (msg.kind == CS_MSG_READY || msg.kind == CS_MSG_HOOKS || msg.kind == CS_MSG_USERNS) return msg.kind;
+  if (msg.kind == CS_MSG_PID) {
+    if (err) *err = msg.e;
+    return msg.kind;
+  }
   if (msg.kind == CS_MSG_CONSOLE || msg.kind == CS_MSG_SECCOMP) {
     struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
     if (!c || c->cmsg_type != SCM_RIGHTS) { errno = EBADMSG; return -1; }

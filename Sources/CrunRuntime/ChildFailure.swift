@@ -29,7 +29,9 @@ struct ChildFailure {
                 let j = plan.joins[i]
                 return "linux.namespaces[\(j.configIndex)].path: setns \(j.kind.rawValue) `\(j.path)`: \(err)"
             }
+            if d == "pid", let path = plan.pidNamespacePath { return "linux.namespaces: setns pid `\(path)`: \(err)" }
             return "setns: \(err)"
+        case CS_STEP_CLONE: return "clone the container's process into its pid namespace: \(err)"
         case CS_STEP_UNSHARE: return "linux.namespaces: unshare \(d.isEmpty ? "namespaces" : d): \(err)"
         case CS_STEP_BECOME_ROOT: return "linux.uidMappings: become root in the user namespace (\(d)): \(err); is uid/gid 0 mapped?"
         case CS_STEP_TIMENS_OFFSETS: return "linux.timeOffsets: write /proc/self/timens_offsets: \(err)"

@@ -60,6 +60,10 @@ public enum HookRunner {
         var plan: ContainerPlan
         if let pid = containerPid {
             plan = try ContainerPlanner().planExec(process, config: spec, initPid: pid, options: PlanOptions(), applySeccomp: false)
+            // The init is still the runtime's code (paused before pivot_root, or waiting for
+            // start): the pid namespace its children get is the container's, also when it is
+            // the first step of a two-step spawn and itself in the runtime's (spawn.c).
+            if let path = plan.pidNamespacePath { plan.pidNamespacePath = path + "_for_children" }
         } else {
             plan = ContainerPlan()
             plan.execMode = true

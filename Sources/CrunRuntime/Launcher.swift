@@ -70,14 +70,53 @@ public enum Launcher {
         let spawnErrno = errno
         close(childEnd)
         if pid < 0 { throw .system(step: "clone the container init", subject: nil, errno: spawnErrno) }
+        // Two steps (spawn.c): `pid` sets up outside the container's pid namespace and reports
+        // the process the container sees, which is ours to wait for; until then it is unknown.
+        let twoStep = cs_plan_two_step(&cplan) != 0
+        var visiblePid: pid_t? = twoStep ? nil : pid
 
-        func abort(_ error: RuntimeError) -> RuntimeError {
-            kill(pid, SIGKILL)
+        func reap(_ p: pid_t) {
             var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            while waitpid(p, &status, 0) < 0 && errno == EINTR {}
+        }
+        var firstReaped = false
+        func abort(_ error: RuntimeError) -> RuntimeError {
+            if !firstReaped {
+                kill(pid, SIGKILL)
+                reap(pid)
+                firstReaped = true
+            }
+            if visiblePid == nil {
+                // The first child reports the second's pid right after cloning it: now that it
+                // is gone, whatever it sent is queued. (Killed between the clone and the report,
+                // the second child is not known here; the cgroup still holds it.)
+                _ = fcntl(parentEnd, F_SETFL, fcntl(parentEnd, F_GETFL) | O_NONBLOCK)
+                while visiblePid == nil {
+                    var report = cs_error()
+                    var fd: Int32 = -1
+                    let kind = cs_channel_receive(parentEnd, &report, &fd)
+                    if kind <= 0 { break }
+                    if kind == CS_MSG_PID_VALUE { visiblePid = pid_t(report.index) }
+                    if fd >= 0 && (kind == CS_MSG_CONSOLE_VALUE || kind == CS_MSG_SECCOMP_VALUE) { close(fd) }
+                }
+            }
+            if let visible = visiblePid, visible != pid {
+                kill(visible, SIGKILL)
+                reap(visible)
+            }
             return error
         }
 
+        if plan.newUserNamespace && cs_plan_user_after_clone(&cplan) != 0 {
+            // The first child joins the pid namespace, then creates the user namespace.
+            var report = cs_error()
+            var fd: Int32 = -1
+            let kind = cs_channel_receive(parentEnd, &report, &fd)
+            if kind == CS_MSG_ERROR_VALUE { throw abort(.container(ChildFailure(error: report, plan: plan).message)) }
+            if kind != CS_MSG_USERNS_VALUE {
+                throw abort(.system(step: "wait for the container's user namespace", subject: nil, errno: kind < 0 ? errno : EPIPE))
+            }
+        }
         if plan.newUserNamespace {
             do {
                 if !runtimeIsRoot { try FileSystem.writeFile("/proc/\(pid)/setgroups", "deny", step: "write") }
@@ -95,16 +134,37 @@ public enum Launcher {
         }
 
         var console: Int32?
+        // Messages of the second child that need its pid, when they overtake the first child's report.
+        var deferred: [(kind: Int32, fd: Int32)] = []
         while true {
             var report = cs_error()
             var fd: Int32 = -1
-            let kind = cs_channel_receive(parentEnd, &report, &fd)
-            if kind == 0 { break }  // EOF: the init exec'd
+            var kind: Int32
+            if visiblePid != nil, !deferred.isEmpty {
+                (kind, fd) = deferred.removeFirst()
+            } else {
+                kind = cs_channel_receive(parentEnd, &report, &fd)
+            }
+            if kind == 0 {
+                // EOF: the process exec'd (or, before its pid came, the first child died).
+                if visiblePid == nil { throw abort(.container("container process: its setup ended without a report")) }
+                break
+            }
             if kind < 0 { throw abort(.system(step: "read from the container init", subject: nil, errno: errno)) }
+            if kind == CS_MSG_PID_VALUE {
+                reap(pid)
+                firstReaped = true
+                visiblePid = pid_t(report.index)
+                continue
+            }
+            if visiblePid == nil && (kind == CS_MSG_READY_VALUE || kind == CS_MSG_SECCOMP_VALUE) {
+                deferred.append((kind, fd))
+                continue
+            }
             if kind == CS_MSG_READY_VALUE { break }  // create: set up and waiting for start
             if kind == CS_MSG_HOOKS_VALUE {
                 do {
-                    try options.atHookPoint?(pid)
+                    try options.atHookPoint?(visiblePid ?? pid)
                 } catch {
                     if let console { close(console) }
                     throw abort(error)
@@ -117,10 +177,10 @@ public enum Launcher {
             }
             if kind == CS_MSG_SECCOMP_VALUE {
                 defer { close(fd) }
-                guard let seccomp = plan.seccomp, let path = seccomp.listenerPath else { continue }
+                guard let seccomp = plan.seccomp, let path = seccomp.listenerPath, let visible = visiblePid else { continue }
                 do {
                     try SeccompListener.send(fd, to: path, metadata: seccomp.listenerMetadata ?? "",
-                                             pid: pid, state: options.listenerState?(pid) ?? .object([]))
+                                             pid: visible, state: options.listenerState?(visible) ?? .object([]))
                 } catch {
                     if let console { close(console) }
                     throw abort(error)
@@ -136,7 +196,7 @@ public enum Launcher {
         }
         close(parentEnd)
         parentEndOpen = false
-        return LaunchedContainer(pid: pid, consoleMaster: console)
+        return LaunchedContainer(pid: visiblePid ?? pid, consoleMaster: console)
     }
 }
 
@@ -144,6 +204,9 @@ let CS_MSG_READY_VALUE = Int32(UInt8(ascii: "R"))
 let CS_MSG_HOOKS_VALUE = Int32(UInt8(ascii: "H"))
 let CS_MSG_CONSOLE_VALUE = Int32(UInt8(ascii: "C"))
 let CS_MSG_SECCOMP_VALUE = Int32(UInt8(ascii: "S"))
+let CS_MSG_PID_VALUE = Int32(UInt8(ascii: "P"))
+let CS_MSG_USERNS_VALUE = Int32(UInt8(ascii: "U"))
+let CS_MSG_ERROR_VALUE = Int32(UInt8(ascii: "E"))
 
 /// The runtime spec's seccomp notify hand-off: the listener gets the notify fd by SCM_RIGHTS
 /// with the container process state as the message.

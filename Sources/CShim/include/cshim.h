@@ -137,6 +137,8 @@ struct cs_error {
 #define CS_MSG_READY 'R'   // create: set up, waiting for `start` on the start socket
 #define CS_MSG_HOOKS 'H'   // mounts done, before pivot_root: run createRuntime hooks, then release
 #define CS_MSG_SECCOMP 'S' // the seccomp notify fd (SCM_RIGHTS)
+#define CS_MSG_PID 'P'     // two-step spawn: the pid of the process the container sees (in index)
+#define CS_MSG_USERNS 'U'  // two-step spawn: the user namespace exists, write its maps, then release
 
 // What to create at a mount destination that does not exist yet.
 enum cs_dest_kind { CS_DEST_DIR = 0, CS_DEST_FILE = 1 };
@@ -196,7 +198,7 @@ struct cs_plan {
   uint64_t unshare_flags;   // namespaces created after joining (joined user namespace)
   const struct cs_nsjoin *joins;
   int32_t njoins;
-  int pidns_fd;             // pid namespace to join before clone, or -1
+  int pidns_fd;             // pid namespace the process joins (two steps: spawn.c), or -1
   int become_root;          // setresuid/gid(0) inside a new user namespace
   int timens;               // unshare(CLONE_NEWTIME) and write offsets
   const char *timens_offsets;
@@ -250,13 +252,19 @@ struct cs_plan {
   const uint8_t *seccomp_filter;
   uint64_t seccomp_len;     // bytes (a multiple of 8)
   uint32_t seccomp_flags;   // SECCOMP_FILTER_FLAG_* (NEW_LISTENER when there are notify rules)
-  int seccomp_early;        // load before dropping privileges (no no_new_privs: needs CAP_SYS_ADMIN)
+  int seccomp_early;        // unused: the filter is always loaded last (spawn.c keeps CAP_SYS_ADMIN for it)
   const char *apparmor_profile;  // "exec <profile>" goes to the attr file before execve, or NULL
 };
 
 // Clones the container's init and returns its pid in the parent (or -1 with errno set).
-// The child never returns.
+// The child never returns. When cs_plan_two_step(plan), the pid is the first child's, which
+// sets up outside the container's pid namespace and reports the pid of the process the
+// container sees (CS_MSG_PID, the runtime's child too) before it exits: reap both.
 pid_t cs_spawn(const struct cs_plan *plan);
+int cs_plan_two_step(const struct cs_plan *plan);
+// The first child creates the user namespace after the clone and says so (CS_MSG_USERNS)
+// before the runtime writes the maps.
+int cs_plan_user_after_clone(const struct cs_plan *plan);
 
 // Receives one message from the channel. Returns the message kind (CS_MSG_*), 0 on EOF (the
 // child exec'd), -1 on error. For CS_MSG_ERROR `err` is filled; for CS_MSG_CONSOLE `*fd` is the
