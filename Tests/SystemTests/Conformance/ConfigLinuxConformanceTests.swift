@@ -145,7 +145,7 @@ final class ConfigLinuxConformanceTests {
 
     /// The same profile without no_new_privs: the runtime itself must not need a syscall the
     /// profile denies once the filter is in force.
-    @Test(.disabled("needs issue 14 §1 (seccomp loaded last, the escape helper's branch)"))
+    @Test
     func configLinuxSeccompDefaultDenyWithoutNoNewPrivileges() throws {
         let profile: [String: Any] = [
             "defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
