@@ -80,9 +80,10 @@ enum Harness {
         deinit { try? FileManager.default.removeItem(atPath: path) }
     }
 
-    /// Runs crun-swift with `arguments`; kills it after `timeout` seconds so no test hangs.
+    /// Runs crun-swift with `arguments`; kills it after `timeout` seconds so no test hangs. The
+    /// timeout only catches a hang: it is generous, the suite must pass on a loaded machine.
     @discardableResult
-    static func crun(_ arguments: [String], cwd: String? = nil, stdin: FileHandle? = nil, timeout: Double = 20,
+    static func crun(_ arguments: [String], cwd: String? = nil, stdin: FileHandle? = nil, timeout: Double = 120,
                      extraFds: [Int32] = [], onStart: ((Process) -> Void)? = nil) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
@@ -99,13 +100,13 @@ enum Harness {
         p.standardOutput = out
         p.standardError = err
         p.standardInput = stdin ?? FileHandle.nullDevice
+        let exited = DispatchSemaphore(value: 0)
+        p.terminationHandler = { _ in exited.signal() }
         try p.run()
         try? out.close()
         try? err.close()
         onStart?(p)
-        let deadline = Date().addingTimeInterval(timeout)
-        while p.isRunning && Date() < deadline { usleep(1000) }
-        if p.isRunning {
+        if exited.wait(timeout: .now() + timeout) == .timedOut {
             kill(p.processIdentifier, SIGKILL)
             Issue.record("crun-swift \(arguments) timed out after \(timeout)s")
         }
@@ -125,9 +126,25 @@ enum Harness {
     }
 
     /// Runs a container from `config` with `crun-swift run BUNDLE`.
-    static func run(_ config: [String: Any], timeout: Double = 20, globalArgs: [String] = []) throws -> Result {
+    static func run(_ config: [String: Any], timeout: Double = 120, globalArgs: [String] = []) throws -> Result {
         let bundle = try TempBundle(config: config)
         return try crun(globalArgs + ["run", bundle.path], timeout: timeout)
+    }
+
+    /// Polls `condition` until it holds; records an issue if it still does not after `timeout`
+    /// seconds. Tests wait for the condition itself (a file, a state, a namespace), never for a
+    /// guessed time, and the deadline is generous: the suite must pass on a loaded machine.
+    @discardableResult
+    static func waitUntil(_ what: String, timeout: Double = 60, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while try !condition() {
+            if Date() >= deadline {
+                Issue.record("timed out after \(Int(timeout)) s waiting \(what)")
+                return false
+            }
+            usleep(10_000)
+        }
+        return true
     }
 
     /// Where the cgroup2 hierarchy is, and whether this host is hybrid (v1 controllers).

@@ -31,12 +31,12 @@ struct NamespaceTests {
         // A holder process owns fresh net and uts namespaces; the container joins them.
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        holder.arguments = ["--net", "--uts", "sleep", "30"]
+        holder.arguments = ["--net", "--uts", "sleep", "1000"]
         try holder.run()
         defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
         var pid = "\(holder.processIdentifier)"
         // unshare execs sleep in place; wait until the namespaces differ from ours.
-        for _ in 0..<200 where Harness.nsInode("net", pid: pid) == Harness.nsInode("net") { usleep(5000) }
+        Harness.waitUntil("for the holder's namespaces") { Harness.nsInode("net", pid: pid) != Harness.nsInode("net") }
         pid = "\(holder.processIdentifier)"
         let r = try Harness.probe { c in
             c.edit("linux") { $0["namespaces"] = [["type": "mount"], ["type": "pid"],
@@ -53,11 +53,16 @@ struct NamespaceTests {
         // unshare --pid --fork: sleep is pid 1 of a new pid namespace; join it by path.
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        holder.arguments = ["--pid", "--fork", "--kill-child", "sleep", "30"]
+        holder.arguments = ["--pid", "--fork", "--kill-child", "sleep", "1000"]
         try holder.run()
         defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
         let path = "/proc/\(holder.processIdentifier)/ns/pid_for_children"
-        for _ in 0..<200 where (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) == Harness.nsInode("pid") { usleep(5000) }
+        // The namespace has its pid 1 once unshare has forked sleep.
+        let children = "/proc/\(holder.processIdentifier)/task/\(holder.processIdentifier)/children"
+        Harness.waitUntil("for the holder's pid 1") {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != Harness.nsInode("pid")
+                && !((try? String(contentsOfFile: children, encoding: .utf8)) ?? "").isEmpty
+        }
         let target = try FileManager.default.destinationOfSymbolicLink(atPath: path)
         let r = try Harness.probe { c in
             c.edit("linux") { $0["namespaces"] = [["type": "mount"], ["type": "pid", "path": path]] }

@@ -140,10 +140,14 @@ struct ProcessTests {
     @Test(arguments: [SIGTERM, SIGINT, SIGHUP, SIGUSR1])
     func signalsAreForwardedToInit(_ sig: Int32) throws {
         let bundle = try Harness.TempBundle(config: Harness.baseConfig(args: ["sh", "-c",
-            "trap 'echo got; exit 9' TERM INT HUP USR1; echo ready; while :; do sleep 0.05; done"]))
-        let r = try Harness.crun(["run", bundle.path], timeout: 15) { p in
-            // Wait until the container printed "ready": poll its process tree for sleep.
-            usleep(400_000)
+            "trap 'echo got; exit 9' TERM INT HUP USR1; echo ready; touch /tmp/trap-set; while :; do sleep 0.05; done"]))
+        let pidFile = bundle.path + "/init.pid"
+        let r = try Harness.crun(["run", "--pid-file", pidFile, bundle.path]) { p in
+            // As pid 1, sh ignores the signal until its trap is set: it says when by writing a file.
+            Harness.waitUntil("for the trap") {
+                let pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? ""
+                return !pid.isEmpty && FileManager.default.fileExists(atPath: "/proc/\(pid)/root/tmp/trap-set")
+            }
             kill(p.processIdentifier, sig)
         }
         #expect(r.stdout == "ready\ngot\n")

@@ -109,11 +109,11 @@ struct SeccompTests {
             """, sock, dir + "/got"]
         try listener.run()
         defer { if listener.isRunning { kill(listener.processIdentifier, SIGKILL) }; listener.waitUntilExit() }
-        for _ in 0..<300 where !FileManager.default.fileExists(atPath: sock + ".ready") { usleep(10_000) }
+        Harness.waitUntil("for the listener") { FileManager.default.fileExists(atPath: sock + ".ready") }
         var profile = deny(["mkdir", "mkdirat"], "SCMP_ACT_NOTIFY")
         profile["listenerPath"] = sock
         profile["listenerMetadata"] = "meta-data"
-        let r = try seccomp(profile, "sleep 0.3; mkdir /tmp/x; echo rc=$?")
+        let r = try seccomp(profile, "mkdir /tmp/x; echo rc=$?")
         #expect(r.stdout.contains("rc=1") && r.stderr.contains("Function not implemented"), "\(r.stderr)")
         listener.waitUntilExit()
         let got = (try? String(contentsOfFile: dir + "/got", encoding: .utf8)) ?? ""
@@ -254,6 +254,7 @@ struct HardeningTests {
         try FileManager.default.createDirectory(atPath: rootfs.path + "/data/x", withIntermediateDirectories: true)
         let before = Harness.hostMounts()
         let stop = Harness.Collected()
+        let stopped = DispatchSemaphore(value: 0)
         let flipper = Thread {
             let x = rootfs.path + "/data/x", tmp = rootfs.path + "/data/x.tmp"
             while stop.out.isEmpty {
@@ -263,6 +264,7 @@ struct HardeningTests {
                 unlink(x)
                 rename(tmp, x)
             }
+            stopped.signal()
         }
         flipper.start()
         for _ in 0..<25 {
@@ -272,7 +274,7 @@ struct HardeningTests {
             _ = try Harness.run(c)
         }
         stop.set(out: Data("stop".utf8))
-        usleep(20_000)
+        _ = stopped.wait(timeout: .now() + 60)
         #expect(!FileManager.default.fileExists(atPath: "/etc/mnt"))
         #expect(Harness.hostMounts() == before)
     }

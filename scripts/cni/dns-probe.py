@@ -6,7 +6,7 @@ query SERVER NAME [TYPE] print the answers (A, AAAA, PTR) or the rcode name
 flood SERVER NAME N      N queries, local and random, as fast as answers come back
 garbage SERVER N         N malformed packets
 latency SERVER NAME N    mean and p99 answer time of N sequential queries, in ms
-accept PORT              accept one TCP connection, print "PEER-ADDRESS DATA" (10 s at most)
+accept PORT              accept one TCP connection, print "PEER-ADDRESS DATA" (60 s at most)
 """
 import os, random, socket, struct, sys, time
 
@@ -80,22 +80,23 @@ def main():
         stub(*sys.argv[2:5])
     elif cmd == "query":
         server, name = sys.argv[2], sys.argv[3]
-        # Like any resolver client: one retry after a lost datagram.
-        for attempt in range(2):
+        # Like any resolver client: retries after a lost datagram, with a patient timeout (the
+        # tests run on loaded machines).
+        for attempt in range(3):
             try:
-                rcode, answers = ask(server, name, sys.argv[4] if len(sys.argv) > 4 else "A", timeout=1.0)
+                rcode, answers = ask(server, name, sys.argv[4] if len(sys.argv) > 4 else "A", timeout=2.0)
                 break
             except socket.timeout:
-                if attempt == 1:
+                if attempt == 2:
                     print("TIMEOUT")
                     return
         print(" ".join(answers) if rcode == "NOERROR" and answers else rcode)
     elif cmd == "flood":
         server, name, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.settimeout(0.5)
+        s.settimeout(2.0)
         answered = 0
-        deadline = time.time() + 20
+        deadline = time.time() + 300  # only against a hang: a loaded machine answers slowly
         for k in range(n):
             if time.time() > deadline:
                 break
@@ -129,9 +130,9 @@ def main():
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("0.0.0.0", int(sys.argv[2])))
         s.listen(1)
-        s.settimeout(10)
+        s.settimeout(60)
         conn, peer = s.accept()
-        conn.settimeout(10)
+        conn.settimeout(60)
         data = b""
         while chunk := conn.recv(4096):
             data += chunk

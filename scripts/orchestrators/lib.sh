@@ -17,3 +17,13 @@ summary() {
   echo "$1: $passed passed, $failed failed"
   [ "$failed" = 0 ]
 }
+# wait_for SECONDS COMMAND...: runs COMMAND until it succeeds; returns 1 if it still fails after
+# SECONDS. Waits for a condition, never for a guessed time: give it a generous deadline, the
+# suite must pass on a loaded machine.
+wait_for() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.05
+  done
+}
