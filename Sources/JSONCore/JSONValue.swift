@@ -9,9 +9,7 @@ public enum JSONValue: Equatable, Sendable {
     case object(JSONMembers)
 
     public static func object(_ pairs: [(String, JSONValue)]) -> JSONValue {
-        var members = JSONMembers()
-        for (key, value) in pairs { members[key] = value }
-        return .object(members)
+        .object(JSONMembers(merging: pairs.map { (key: $0.0, value: $0.1) }))
     }
 
     public subscript(key: String) -> JSONValue? {
@@ -49,6 +47,29 @@ public struct JSONMembers: Equatable, Sendable {
     public private(set) var pairs: [(key: String, value: JSONValue)] = []
 
     public init() {}
+
+    /// Members from pairs in document order; a repeated key replaces the earlier value, in
+    /// time linear in the number of pairs. Small objects (every object of a normal config)
+    /// find repeats by a linear scan; larger ones through a table of positions, so 100,000
+    /// annotations or sysctl keys parse at once and hashing runs only for them.
+    public init(merging raw: [(key: String, value: JSONValue)]) {
+        guard raw.count > JSONMembers.scannedUpTo else {
+            pairs.reserveCapacity(raw.count)
+            for (key, value) in raw { self[key] = value }
+            return
+        }
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(raw.count)
+        pairs.reserveCapacity(raw.count)
+        for (key, value) in raw {
+            if let i = positions[key] { pairs[i].value = value } else {
+                positions[key] = pairs.count
+                pairs.append((key, value))
+            }
+        }
+    }
+
+    static let scannedUpTo = 32
 
     public var isEmpty: Bool { pairs.isEmpty }
     public var keys: [String] { pairs.map(\.key) }
