@@ -50,6 +50,7 @@ public struct SpecValidator {
         }
 
         let namespaces = validateNamespaces(spec, add)
+        inputIssues(spec, add)
         validateProcess(spec, add)
         validateMounts(spec, add)
 
