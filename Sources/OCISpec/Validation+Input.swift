@@ -6,6 +6,8 @@ extension SpecValidator {
     /// The kernel's dev_t: a 12-bit major and a 20-bit minor.
     public static let maxDeviceMajor: Int64 = (1 << 12) - 1
     public static let maxDeviceMinor: Int64 = (1 << 20) - 1
+    /// BPF_MAXINSNS: the most instructions one seccomp filter may have.
+    public static let maxSeccompRules = 4096
 
     /// A message when `s` holds a NUL byte, which C would take as its end.
     public static func nulProblem(_ s: String) -> String? {
@@ -72,8 +74,18 @@ extension SpecValidator {
         if let s = linux?.seccomp {
             // SCMP_ACT_ERRNO keeps 16 bits and the kernel caps the errno at 4095.
             if let e = s.defaultErrnoRet, e > 4095 { add("linux.seccomp.defaultErrnoRet", "\(e) is not an errno (0 to 4095)") }
+            var rules = 0
             for (i, sc) in (s.syscalls ?? []).enumerated() {
                 if let e = sc.errnoRet, e > 4095 { add("linux.seccomp.syscalls[\(i)].errnoRet", "\(e) is not an errno (0 to 4095)") }
+                // Conditions on one argument index repeated make one rule each (runc's rule).
+                let indices = (sc.args ?? []).map(\.index)
+                rules += sc.names.count * (Set(indices).count == indices.count ? 1 : indices.count)
+            }
+            // Every rule takes at least one BPF instruction, and a filter holds 4096
+            // (BPF_MAXINSNS): a larger profile cannot load, and libseccomp would take minutes
+            // to find that out.
+            if rules > SpecValidator.maxSeccompRules {
+                add("linux.seccomp.syscalls", "\(rules) rules (names times repeated-index conditions): more than a seccomp filter can hold (\(SpecValidator.maxSeccompRules) instructions)")
             }
         }
     }

@@ -166,6 +166,16 @@ import Testing
         #expect(found.contains { $0.hasPrefix(message) }, "\(found)")
     }
 
+    /// 100,000 conditions on one argument index (one rule each) took libseccomp minutes; no
+    /// filter that large can load.
+    @Test func seccompProfilesBeyondAFilterAreRefused() throws {
+        let args = Array(repeating: #"{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}"#, count: 5000).joined(separator: ",")
+        let found = try issues(config(linux: #""namespaces": [{"type": "mount"}], "seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["personality"], "action": "SCMP_ACT_ERRNO", "args": [\#(args)]}]}"#))
+        #expect(found == ["linux.seccomp.syscalls: 5000 rules (names times repeated-index conditions): more than a seccomp filter can hold (4096 instructions)"])
+        let fine = Array(repeating: #"{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}"#, count: 100).joined(separator: ",")
+        #expect(try issues(config(linux: #""namespaces": [{"type": "mount"}], "seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["personality", "kill"], "action": "SCMP_ACT_ERRNO", "args": [\#(fine)]}]}"#)) == [])
+    }
+
     @Test func hookTimeoutMustBePositive() throws {
         let found = try issues(config(#", "hooks": {"poststart": [{"path": "/bin/true", "timeout": 0}]}"#))
         #expect(found == ["hooks.poststart[0].timeout: must be at least 1 second"])
