@@ -128,6 +128,7 @@ extension Dictionary: JSONDecodable where Key == String, Value: JSONDecodable {
     public init(json: JSONValue, path: String) throws(JSONDecodeError) {
         guard case .object(let members) = json else { throw .mismatch(json, "an object", path) }
         var out: [String: Value] = [:]
+        out.reserveCapacity(members.pairs.count)
         for (k, v) in members.pairs { out[k] = try Value(json: v, path: JSONValue.member(path, k)) }
         self = out
     }

@@ -202,6 +202,22 @@ import Testing
         #expect(members.pairs[123].key == "k123")
     }
 
+    /// Keys that all land in one slot of the position table (found by brute force against
+    /// FNV-1a, as an attacker would) switch to the seeded Dictionary and still merge right.
+    @Test func collidingKeysStillMerge() throws {
+        func fnv(_ s: String) -> UInt64 { s.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 } }
+        var keys: [String] = []
+        var i = 0
+        while keys.count < 100 {   // 100 members: a table of 256 slots
+            if fnv("c\(i)") & 255 == 7 { keys.append("c\(i)") }
+            i += 1
+        }
+        let text = "{" + keys.map { "\"\($0)\": 1" }.joined(separator: ",") + ", \"\(keys[3])\": 2}"
+        guard case .object(let m) = try JSONParser.parse(text) else { Issue.record("not an object"); return }
+        #expect(m.keys == keys)
+        #expect(m.pairs[3].value == .number("2"))
+    }
+
     @Test func smallObjectsMergeRepeatsToo() throws {
         let v = try JSONParser.parse(#"{"a": 1, "b": 2, "a": 3}"#)
         guard case .object(let m) = v else { Issue.record("not an object"); return }
