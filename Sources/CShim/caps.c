@@ -8,25 +8,18 @@
 #include "cshim.h"
 
 // Exact names only, as runc: "CAP_SYS_ADMIN". libcap's parser is made for capability text
-// ("cap_a,cap_b=eip") and is lenient: it takes "CAP_SYS_ADMIN " or "cap_sys_admin" as
-// CAP_SYS_ADMIN; so the number it finds must name back to exactly the given text.
+// ("cap_a,cap_b=eip") and is lenient: it reads a name up to the first character that is not a
+// letter or '_' and ignores the rest, so "CAP_SYS_ADMIN " or "CAP_SYS_ADMIN=eip" would be
+// CAP_SYS_ADMIN. A name of upper-case letters and '_' only is read whole.
 int cs_cap_from_name(const char *name) {
   char lower[64];
   size_t n = strlen(name);
   if (n == 0 || n >= sizeof lower) return -1;
+  if (strncmp(name, "CAP_", 4) != 0 || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != n) return -1;
   for (size_t i = 0; i <= n; i++) lower[i] = (char)tolower((unsigned char)name[i]);
-  if (strncmp(name, "CAP_", 4) != 0) return -1;
   cap_value_t v;
   if (cap_from_name(lower, &v) != 0) return -1;
-  char *canonical = cap_to_name(v);
-  if (!canonical) return -1;
-  int exact = 1;
-  for (size_t i = 0; i <= n; i++) {
-    if (canonical[i] == 0 || name[i] == 0) { exact = canonical[i] == 0 && name[i] == 0; break; }
-    if ((char)toupper((unsigned char)canonical[i]) != name[i]) { exact = 0; break; }
-  }
-  cap_free(canonical);
-  return exact ? (int)v : -1;
+  return (int)v;
 }
 
 int cs_cap_last_cap(void) {

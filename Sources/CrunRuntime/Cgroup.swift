@@ -52,7 +52,7 @@ public struct CgroupHierarchy: Sendable {
         }
         // A NUL would end the path early at mkdir/open: "/decoy\u0000x" is /decoy. The config
         // validator refuses it; this keeps every caller (state files, update) to the same rule.
-        if path.utf8.contains(0) { throw .container("linux.cgroupsPath: contains a NUL byte (\\u0000)") }
+        if path.containsNUL { throw .container("linux.cgroupsPath: contains a NUL byte (\\u0000)") }
         let components = path.split(separator: "/").map(String.init)
         if components.contains("..") || components.contains(".") {
             throw .container("linux.cgroupsPath: \"\(p)\" must not contain . or .. components")
@@ -256,27 +256,21 @@ public struct Cgroup: Sendable {
         }
     }
 
-    /// This cgroup and the ones below it, deepest first. The walk opens each child through its
-    /// parent's descriptor (openat of a name readdir returned), so every step is the directory
-    /// it names and the walk ends with the tree; it also stops `maxWalkDepth` levels down.
-    /// (Walking by path strings once looped: a path holding a NUL named an ancestor to opendir,
-    /// so the walk found itself again and again without bound.)
+    /// This cgroup and the ones below it, deepest first, at most `maxWalkDepth` levels down.
+    /// Each step appends a name readdir returned (never a NUL or '/') to a path without a NUL,
+    /// so every path names the directory it was built from and the walk ends with the tree.
+    /// (A cgroup path holding a NUL once named an ancestor to opendir: the walk found itself
+    /// again and again and grew without bound.)
     func descendants() -> [String] {
-        guard !path.utf8.contains(0) else { return [] }
-        let top = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard top >= 0 else { return [] }
+        guard !path.containsNUL else { return [] }
         var out: [String] = []
-        func walk(_ fd: Int32, _ dir: String, depth: Int) {
+        func walk(_ dir: String, depth: Int) {
             if depth < Cgroup.maxWalkDepth {
-                for (name, isDirectory) in Cgroup.entries(fd: fd) where isDirectory {
-                    let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                    if child >= 0 { walk(child, dir + "/" + name, depth: depth + 1) }
-                }
+                for (name, isDirectory) in Cgroup.entries(dir) where isDirectory { walk(dir + "/" + name, depth: depth + 1) }
             }
-            close(fd)
             out.append(dir)
         }
-        walk(top, path, depth: 0)
+        walk(path, depth: 0)
         return out
     }
 
@@ -286,17 +280,7 @@ public struct Cgroup: Sendable {
 
     /// The names in a directory (without . and ..), and whether each is a directory.
     static func entries(_ dir: String) -> [(name: String, isDirectory: Bool)] {
-        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return [] }
-        defer { close(fd) }
-        return entries(fd: fd)
-    }
-
-    /// The same for an open directory (the descriptor stays open).
-    static func entries(fd: Int32) -> [(name: String, isDirectory: Bool)] {
-        let copy = dup(fd)
-        guard copy >= 0 else { return [] }
-        guard let d = fdopendir(copy) else { close(copy); return [] }
+        guard let d = opendir(dir) else { return [] }
         defer { closedir(d) }
         var out: [(String, Bool)] = []
         while let e = readdir(d) {

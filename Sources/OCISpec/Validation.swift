@@ -9,7 +9,7 @@ public struct ValidationIssue: Equatable, Sendable, CustomStringConvertible {
 
     /// A NUL quoted back from the config is written as \u0000: a message stays one C string.
     static func printable(_ s: String) -> String {
-        s.utf8.contains(0) ? s.split(separator: "\0", omittingEmptySubsequences: false).joined(separator: "\\u0000") : s
+        s.containsNUL ? s.split(separator: "\0", omittingEmptySubsequences: false).joined(separator: "\\u0000") : s
     }
     public var description: String { "\(path): \(message)" }
 }

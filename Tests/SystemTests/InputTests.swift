@@ -47,7 +47,7 @@ struct BlackBoxInputTests {
         let mountsBefore = Harness.hostMounts()
         let r = try Harness.run(c, timeout: 30, globalArgs: ["--root", host + "/state"])
         #expect(r.status == 1)
-        #expect(r.stderr.hasPrefix("crun-swift: linux.cgroupsPath: contains a NUL byte"), "\(r.stderr)")
+        #expect(r.stderr.hasPrefix("crun-swift: ") && r.stderr.contains("config.json: linux.cgroupsPath: contains a NUL byte"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: host + "/ran"), "the container ran")
         #expect(BlackBoxInputTests.cgroupTree() == treeBefore)
         #expect((try? String(contentsOfFile: decoyDir + "/cgroup.procs", encoding: .utf8)) == "\(sleeper.processIdentifier)\n")
