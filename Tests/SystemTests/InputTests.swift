@@ -5,9 +5,10 @@ import Testing
 /// runs, nothing is left, and the error names the field.
 @Suite(.enabled(if: Harness.canRunContainers), .serialized)
 struct BlackBoxInputTests {
-    /// Every directory of the cgroup2 hierarchy (inside the test's cgroup sandbox).
-    static func cgroupTree() -> [String] {
-        let base = Harness.cgroupMount
+    /// The cgroups below `dir` of the cgroup2 hierarchy (other suites run in parallel, so a
+    /// test looks only at cgroups of its own).
+    static func cgroupTree(_ dir: String) -> [String] {
+        let base = Harness.cgroupMount + "/" + dir
         var out: [String] = []
         let items = FileManager.default.enumerator(atPath: base)
         while let item = items?.nextObject() as? String {
@@ -43,13 +44,12 @@ struct BlackBoxInputTests {
         let path = template.replacingOccurrences(of: "DECOY", with: decoy)
         c.edit("linux") { $0["cgroupsPath"] = path }
 
-        let treeBefore = BlackBoxInputTests.cgroupTree()
         let mountsBefore = Harness.hostMounts()
         let r = try Harness.run(c, timeout: 30, globalArgs: ["--root", host + "/state"])
         #expect(r.status == 1)
         #expect(r.stderr.hasPrefix("crun-swift: ") && r.stderr.contains("config.json: linux.cgroupsPath: contains a NUL byte"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: host + "/ran"), "the container ran")
-        #expect(BlackBoxInputTests.cgroupTree() == treeBefore)
+        #expect(BlackBoxInputTests.cgroupTree(decoy) == [], "a cgroup was made below the decoy")
         #expect((try? String(contentsOfFile: decoyDir + "/cgroup.procs", encoding: .utf8)) == "\(sleeper.processIdentifier)\n")
         #expect(Harness.hostMounts() == mountsBefore)
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: host + "/state")) ?? ["?"]).isEmpty)
@@ -72,10 +72,13 @@ struct BlackBoxInputTests {
         case "uid": c.edit("process") { $0["user"] = ["uid": 4_294_967_295, "gid": 0] }
         default: c.edit("process") { $0["user"] = ["uid": 0, "gid": 4_294_967_295] }
         }
-        let treeBefore = BlackBoxInputTests.cgroupTree()
+        let parent = "cs-input-\(UUID().uuidString.prefix(8))"
+        c.edit("linux") { $0["cgroupsPath"] = "/\(parent)/c" }
         let r = try Harness.run(c)
         #expect(r.status == 1)
         #expect(r.stderr.hasPrefix("crun-swift: " + message), "\(r.stderr)")
-        #expect(BlackBoxInputTests.cgroupTree() == treeBefore)
+        #expect(!FileManager.default.fileExists(atPath: Harness.cgroupMount + "/" + parent), "a cgroup was left")
+        rmdir(Harness.cgroupMount + "/" + parent + "/c")
+        rmdir(Harness.cgroupMount + "/" + parent)
     }
 }
