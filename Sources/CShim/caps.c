@@ -7,12 +7,16 @@
 
 #include "cshim.h"
 
+// Exact names only, as runc: "CAP_SYS_ADMIN". libcap's parser is made for capability text
+// ("cap_a,cap_b=eip") and is lenient: it reads a name up to the first character that is not a
+// letter or '_' and ignores the rest, so "CAP_SYS_ADMIN " or "CAP_SYS_ADMIN=eip" would be
+// CAP_SYS_ADMIN. A name of upper-case letters and '_' only is read whole.
 int cs_cap_from_name(const char *name) {
   char lower[64];
   size_t n = strlen(name);
   if (n == 0 || n >= sizeof lower) return -1;
+  if (strncmp(name, "CAP_", 4) != 0 || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != n) return -1;
   for (size_t i = 0; i <= n; i++) lower[i] = (char)tolower((unsigned char)name[i]);
-  if (strncmp(lower, "cap_", 4) != 0) return -1;
   cap_value_t v;
   if (cap_from_name(lower, &v) != 0) return -1;
   return (int)v;

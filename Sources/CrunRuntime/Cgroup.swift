@@ -50,6 +50,9 @@ public struct CgroupHierarchy: Sendable {
         } else {
             path = own + "/" + p
         }
+        // A NUL would end the path early at mkdir/open: "/decoy\u0000x" is /decoy. The config
+        // validator refuses it; this keeps every caller (state files, update) to the same rule.
+        if path.containsNUL { throw .container("linux.cgroupsPath: contains a NUL byte (\\u0000)") }
         let components = path.split(separator: "/").map(String.init)
         if components.contains("..") || components.contains(".") {
             throw .container("linux.cgroupsPath: \"\(p)\" must not contain . or .. components")
@@ -253,16 +256,27 @@ public struct Cgroup: Sendable {
         }
     }
 
-    /// This cgroup and the ones below it, deepest first.
+    /// This cgroup and the ones below it, deepest first, at most `maxWalkDepth` levels down.
+    /// Each step appends a name readdir returned (never a NUL or '/') to a path without a NUL,
+    /// so every path names the directory it was built from and the walk ends with the tree.
+    /// (A cgroup path holding a NUL once named an ancestor to opendir: the walk found itself
+    /// again and again and grew without bound.)
     func descendants() -> [String] {
+        guard !path.containsNUL else { return [] }
         var out: [String] = []
-        func walk(_ dir: String) {
-            for (name, isDirectory) in Cgroup.entries(dir) where isDirectory { walk(dir + "/" + name) }
+        func walk(_ dir: String, depth: Int) {
+            if depth < Cgroup.maxWalkDepth {
+                for (name, isDirectory) in Cgroup.entries(dir) where isDirectory { walk(dir + "/" + name, depth: depth + 1) }
+            }
             out.append(dir)
         }
-        walk(path)
+        walk(path, depth: 0)
         return out
     }
+
+    /// Deeper than any cgroup tree a container makes; the bound keeps a walk finite whatever
+    /// the tree holds.
+    static let maxWalkDepth = 64
 
     /// The names in a directory (without . and ..), and whether each is a directory.
     static func entries(_ dir: String) -> [(name: String, isDirectory: Bool)] {

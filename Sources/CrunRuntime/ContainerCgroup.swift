@@ -127,6 +127,8 @@ public enum ContainerCgroup {
         } catch {
             throw .config(error.description)
         }
+        let issues = SpecValidator().validateResources(resources)
+        if !issues.isEmpty { throw .invalid(issues) }
         if let m = resources.memory, m.checkBeforeUpdate == true, let limit = m.limit, limit > 0,
            let usage = UInt64((cgroup.read("memory.current") ?? "").trimmingCharacters(in: "\n")), usage > UInt64(limit) {
             throw .container("linux.resources.memory.limit: \(limit) is below the current usage \(usage) (checkBeforeUpdate)")

@@ -13,7 +13,9 @@ public struct JSONDecodeError: Error, Equatable, CustomStringConvertible, Sendab
     public let message: String
 
     public init(_ path: String, _ message: String) {
-        self.path = path.isEmpty ? "(document)" : path
+        // A key holding a NUL is written \u0000 in the path: a message stays one C string.
+        let printable = path.containsNUL ? path.split(separator: "\0", omittingEmptySubsequences: false).joined(separator: "\\u0000") : path
+        self.path = printable.isEmpty ? "(document)" : printable
         self.message = message
     }
 
@@ -57,9 +59,28 @@ public struct JSONObject {
     }
 }
 
+/// Every string the models decode reaches a system call or a file sooner or later, where a NUL
+/// byte (`\u0000`) would end it early: `"/decoy\u0000x"` is `/decoy` to mkdir. So a NUL is
+/// a decoding error naming the field, in values and in the keys of maps (sysctl, unified).
+/// Members the models do not read (unknown fields) are not looked at.
+public let nulInStringMessage = "contains a NUL byte (\\u0000), which would cut the string short at the system call"
+
+extension String {
+    /// Whether the string holds a NUL byte. (Over the contiguous UTF-8 of a native string: the
+    /// generic UTF8View sequence code costs start-up pages.)
+    @inlinable public var containsNUL: Bool {
+        var copy = self
+        return copy.withUTF8 { bytes in
+            for b in bytes where b == 0 { return true }
+            return false
+        }
+    }
+}
+
 extension String: JSONDecodable {
     public init(json: JSONValue, path: String) throws(JSONDecodeError) {
         guard case .string(let s) = json else { throw .mismatch(json, "a string", path) }
+        if s.containsNUL { throw JSONDecodeError(path, nulInStringMessage) }
         self = s
     }
 }
@@ -128,7 +149,11 @@ extension Dictionary: JSONDecodable where Key == String, Value: JSONDecodable {
     public init(json: JSONValue, path: String) throws(JSONDecodeError) {
         guard case .object(let members) = json else { throw .mismatch(json, "an object", path) }
         var out: [String: Value] = [:]
-        for (k, v) in members.pairs { out[k] = try Value(json: v, path: JSONValue.member(path, k)) }
+        out.reserveCapacity(members.pairs.count)
+        for (k, v) in members.pairs {
+            if k.containsNUL { throw JSONDecodeError(JSONValue.member(path, k), "the key " + nulInStringMessage) }
+            out[k] = try Value(json: v, path: JSONValue.member(path, k))
+        }
         self = out
     }
 }

@@ -71,9 +71,9 @@ private struct Reader {
 
     mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1
-        var members = JSONMembers()
+        var members: [(key: String, value: JSONValue)] = []
         skipSpace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(JSONMembers()) }
         while true {
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
@@ -83,11 +83,11 @@ private struct Reader {
             index += 1
             skipSpace()
             let v = try value(depth: depth + 1)
-            members[key] = v
+            members.append((key, v))
             skipSpace()
             guard index < bytes.count else { throw error("unexpected end of input in an object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(JSONMembers(merging: members)) }
             throw error("expected ',' or '}'")
         }
     }
@@ -148,19 +148,29 @@ private struct Reader {
         return v
     }
 
+    /// JSON text is UTF-8 (RFC 8259 §8.1): invalid bytes are an error, never silently replaced
+    /// (a path with U+FFFD in it would name another file).
+    mutating func validated(_ utf8: ArraySlice<UInt8>, at start: Int) throws(JSONParseError) -> String {
+        if let s = String(validating: utf8, as: UTF8.self) { return s }
+        index = start
+        throw error("invalid UTF-8 in a string")
+    }
+
     mutating func string() throws(JSONParseError) -> String {
         index += 1
         let start = index
+        var nonASCII = false
         // Fast path: no escapes.
         while index < bytes.count {
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
-                let s = String(decoding: bytes[start..<index], as: UTF8.self)
+                let s = nonASCII ? try validated(bytes[start..<index], at: start) : String(decoding: bytes[start..<index], as: UTF8.self)
                 index += 1
                 return s
             }
             if b == UInt8(ascii: "\\") { break }
             if b < 0x20 { throw error("control character in a string") }
+            if b >= 0x80 { nonASCII = true }
             index += 1
         }
         var out = Array(bytes[start..<index])
@@ -168,7 +178,7 @@ private struct Reader {
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
                 index += 1
-                return String(decoding: out, as: UTF8.self)
+                return try validated(out[...], at: start)
             }
             if b < 0x20 { throw error("control character in a string") }
             if b != UInt8(ascii: "\\") { out.append(b); index += 1; continue }

@@ -3,8 +3,13 @@ public struct ValidationIssue: Equatable, Sendable, CustomStringConvertible {
     public let path: String
     public let message: String
     public init(_ path: String, _ message: String) {
-        self.path = path
-        self.message = message
+        self.path = ValidationIssue.printable(path)
+        self.message = ValidationIssue.printable(message)
+    }
+
+    /// A NUL quoted back from the config is written as \u0000: a message stays one C string.
+    static func printable(_ s: String) -> String {
+        s.containsNUL ? s.split(separator: "\0", omittingEmptySubsequences: false).joined(separator: "\\u0000") : s
     }
     public var description: String { "\(path): \(message)" }
 }
@@ -50,6 +55,7 @@ public struct SpecValidator {
         }
 
         let namespaces = validateNamespaces(spec, add)
+        inputIssues(spec, add)
         validateProcess(spec, add)
         validateMounts(spec, add)
         validateHooks(spec, add)

@@ -190,7 +190,10 @@ static void test_seccomp_export_aarch64(void) {
 static void test_capability_names(void) {
   CHECK(cs_cap_from_name("CAP_SYS_ADMIN") == 21, "sys_admin");
   CHECK(cs_cap_from_name("CAP_CHOWN") == 0, "chown");
-  CHECK(cs_cap_from_name("cap_net_raw") == 13, "lower case");
+  CHECK(cs_cap_from_name("cap_net_raw") == -1, "lower case is not runc's name");
+  CHECK(cs_cap_from_name("CAP_SYS_ADMIN ") == -1 && cs_cap_from_name(" CAP_SYS_ADMIN") == -1, "spaces");
+  CHECK(cs_cap_from_name("CAP_SYS_ADMIN,CAP_KILL") == -1 && cs_cap_from_name("CAP_SYS_ADMIN=eip") == -1, "capability text");
+  CHECK(cs_cap_from_name("CAP_21") == -1 && cs_cap_from_name("CAP_SYS_ADMINX") == -1, "numbers and suffixes");
   CHECK(cs_cap_from_name("CAP_NOPE") == -1 && cs_cap_from_name("SYS_ADMIN") == -1, "unknown");
   CHECK(cs_cap_last_cap() >= 37, "last cap %d", cs_cap_last_cap());
 }
