@@ -54,25 +54,33 @@ enum SwnetCLI {
             let conf0 = try NetworkConfig(json: json)
             let id = flags["id"]?.last ?? "swnet-" + String(fnv1a(netns), radix: 16)
             let ifname = flags["ifname"]?.last ?? environment["CNI_IFNAME"] ?? "eth0"
-            let cache = Cache(dir: flags["cache-dir"]?.last ?? "/var/lib/cni", network: conf0.name)
+            let cache = ResultCache(dir: flags["cache-dir"]?.last ?? "/var/lib/cni", network: conf0.name)
             var env = CNIEnvironment(command: command, containerID: id, netns: netns, ifname: ifname,
                                      args: flags["args"]?.last ?? environment["CNI_ARGS"] ?? "",
                                      path: flags["cni-path"]?.last ?? environment["CNI_PATH"] ?? "/usr/lib/cni:/opt/cni/bin")
+            if command != "GC" { try env.validate() }  // (the id and ifname name a cache file)
             if command == "CHECK" || command == "DEL", let prev = cache.result(id: id, ifname: ifname) {
                 json = json.setting("prevResult", prev)
             }
             if command == "GC" {
-                let valid: [String] = flags["valid"] ?? cache.attachments().map { "\($0.containerID)/\($0.ifname)" }
-                json = json.setting("cni.dev/valid-attachments", .array(valid.map { v in
-                    let p = v.split(separator: "/", maxSplits: 1).map(String.init)
-                    return .object([("containerID", .string(p[0])), ("ifname", .string(p.count > 1 ? p[1] : "eth0"))])
+                let valid = flags["valid"].map { list in
+                    list.map { v in
+                        let p = v.split(separator: "/", maxSplits: 1).map(String.init)
+                        return NetworkConfig.Attachment(containerID: p[0], ifname: p.count > 1 ? p[1] : "eth0")
+                    }
+                } ?? cache.attachments()
+                json = json.setting("cni.dev/valid-attachments", .array(valid.map { a in
+                    .object([("containerID", .string(a.containerID)), ("ifname", .string(a.ifname))])
                 }))
                 env.containerID = ""
             }
             let conf = try NetworkConfig(json: json)
             try env.validate()
             let text = try SwnetMain.run(conf, env)
-            if command == "ADD", let text { cache.store(id: id, ifname: ifname, result: text); SwnetMain.out(text) }
+            if command == "ADD", let text {
+                if let result = try? JSONParser.parse(Array(text.utf8)) { cache.store(id: id, ifname: ifname, result: result) }
+                SwnetMain.out(text)
+            }
             if command == "DEL" { cache.remove(id: id, ifname: ifname) }
             return 0
         } catch let error as CNIError {
@@ -152,37 +160,6 @@ enum SwnetCLI {
             return json
         }
         throw CNIError(.invalidConfig, "no network config \"\(ref)\"", "not a file, and no config with that name in \(confDir)")
-    }
-
-    /// libcni's result cache: <dir>/results/<network>-<id>-<ifname>.
-    struct Cache {
-        let dir: String
-        let network: String
-        var results: String { dir + "/results" }
-        func path(_ id: String, _ ifname: String) -> String { "\(results)/\(network)-\(id)-\(ifname)" }
-        func result(id: String, ifname: String) -> JSONValue? {
-            guard let b = try? readSmallFile(path(id, ifname)) else { return nil }
-            return try? JSONParser.parse(b)
-        }
-        func store(id: String, ifname: String, result: String) {
-            _ = mkdir(dir, 0o755)
-            _ = mkdir(results, 0o700)
-            _ = nl_write_file(path(id, ifname), result)
-        }
-        func remove(id: String, ifname: String) { unlink(path(id, ifname)) }
-        func attachments() -> [NetworkConfig.Attachment] {
-            guard let d = opendir(results) else { return [] }
-            defer { closedir(d) }
-            var out: [NetworkConfig.Attachment] = []
-            while let e = readdir(d) {
-                let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                guard n.hasPrefix(network + "-") else { continue }
-                let rest = n.dropFirst(network.count + 1)
-                guard let dash = rest.lastIndex(of: "-") else { continue }
-                out.append(.init(containerID: String(rest[..<dash]), ifname: String(rest[rest.index(after: dash)...])))
-            }
-            return out
-        }
     }
 }
 

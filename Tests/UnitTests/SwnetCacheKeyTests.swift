@@ -1,0 +1,53 @@
+import Foundation
+import JSONCore
+@testable import SwnetCore
+import Testing
+
+/// Keys built from ids, ifnames and network names that hold `-`, `_` and `.` are never misread.
+@Suite struct CacheKeyTests {
+    let dir = NSTemporaryDirectory() + "swnet-keys-\(UUID().uuidString.prefix(8))"
+    static let names = ["live-net", "live_net", "live.net", "a-b_c.d"]
+    static let ifnames = ["net-1", "net_1", "net.1", "eth0"]
+
+    @Test(arguments: names) func resultCacheGivesBackEveryAttachment(network: String) throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cache = ResultCache(dir: dir, network: network)
+        let other = ResultCache(dir: dir, network: network + "-x")  // a name that extends ours
+        var stored: Set<NetworkConfig.Attachment> = []
+        for id in CacheKeyTests.names {
+            for ifname in CacheKeyTests.ifnames {
+                cache.store(id: id, ifname: ifname, result: .object([("cniVersion", .string("1.0.0")), ("note", .string("\(id)/\(ifname)"))]))
+                stored.insert(.init(containerID: id, ifname: ifname))
+            }
+        }
+        other.store(id: "x", ifname: "eth0", result: .object([]))
+        #expect(Set(cache.attachments()) == stored)
+        #expect(cache.attachments().count == stored.count)
+        #expect(cache.result(id: "live-net", ifname: "net-1")?["note"]?.stringValue == "live-net/net-1")
+        #expect(cache.result(id: "live", ifname: "net-net-1") == nil)
+        cache.remove(id: "live-net", ifname: "net-1")
+        #expect(!cache.attachments().contains(.init(containerID: "live-net", ifname: "net-1")))
+        #expect(other.attachments() == [.init(containerID: "x", ifname: "eth0")])
+    }
+
+    @Test func anOlderFileCountsAsEveryWayItsNameSplits() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/results", withIntermediateDirectories: true)
+        try #"{"cniVersion":"1.0.0"}"#.write(toFile: dir + "/results/rnet-live-net-1", atomically: true, encoding: .utf8)
+        let found = Set(ResultCache(dir: dir, network: "rnet").attachments())
+        #expect(found.contains(.init(containerID: "live-net", ifname: "1")) && found.contains(.init(containerID: "live", ifname: "net-1")))
+        #expect(ResultCache(dir: dir, network: "rnet").result(id: "live", ifname: "net-1") != nil)
+    }
+
+    @Test func leaseIndexesOfLookAlikeAttachmentsStaySeparate() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let json = try JSONParser.parse(#"{"type":"swnet-ipam","dataDir":"\#(dir)","ranges":[[{"subnet":"10.0.0.0/24"}]]}"#)
+        let a = Allocator(config: try IPAMConfig(json: json, network: "n_1.x-y"))
+        let first = try a.allocate(containerID: "a_b", ifname: "c", netns: "").ips[0].address.address
+        let second = try a.allocate(containerID: "a", ifname: "b_c", netns: "").ips[0].address.address
+        try a.release(containerID: "a_b", ifname: "c")
+        #expect(a.held(containerID: "a_b", ifname: "c").isEmpty)
+        #expect(a.held(containerID: "a", ifname: "b_c") == [second])
+        #expect(a.store.leases().map(\.ip) == [second] && first != second)
+    }
+}
