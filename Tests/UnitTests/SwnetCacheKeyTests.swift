@@ -51,3 +51,37 @@ import Testing
         #expect(a.store.leases().map(\.ip) == [second] && first != second)
     }
 }
+
+/// Names and paths that reach the file system, and delegation (issue 16.3).
+@Suite struct NamesAndPathsTests {
+    func code(_ json: String) -> Int? {
+        do { _ = try NetworkConfig(json: try JSONParser.parse(json)); return nil } catch let e as CNIError { return e.code.rawValue } catch { return -1 }
+    }
+    func net(name: String = "n", type: String = "swnet", ipam: String) -> String {
+        #"{"cniVersion":"1.0.0","name":"\#(name)","type":"\#(type)","ipam":\#(ipam)}"#
+    }
+    let ipam = #"{"type":"swnet-ipam","dataDir":"/run/x","ranges":[[{"subnet":"10.0.0.0/24"}]]}"#
+
+    @Test(arguments: ["..", ".", "-n", "_n", ".hidden", "a/b", "a b", ""]) func badNetworkNames(name: String) {
+        #expect(code(net(name: name, ipam: ipam)) == 7)
+    }
+
+    @Test(arguments: ["n", "n-1", "n_1.x", "9.net"]) func goodNetworkNames(name: String) {
+        #expect(code(net(name: name, ipam: ipam)) == nil)
+    }
+
+    @Test(arguments: ["relative/dir", "", "/var/lib/../../etc", "/x/.."]) func dataDirMustBeAbsolute(dir: String) {
+        #expect(code(net(ipam: #"{"type":"swnet-ipam","dataDir":"\#(dir)","ranges":[[{"subnet":"10.0.0.0/24"}]]}"#)) == 7)
+    }
+
+    @Test func theBridgePluginIsNotItsOwnIPAM() {
+        #expect(code(net(ipam: #"{"type":"swnet","dataDir":"/run/x","ranges":[[{"subnet":"10.0.0.0/24"}]]}"#)) == 7)
+        #expect(code(net(type: "mynet", ipam: #"{"type":"mynet","dataDir":"/run/x","ranges":[[{"subnet":"10.0.0.0/24"}]]}"#)) == 7)
+        #expect(code(net(ipam: #"{"type":"../bin/swnet","dataDir":"/run/x"}"#)) == 7)
+        #expect(code(net(ipam: #"{"type":"host-local","dataDir":"/run/x","ranges":[[{"subnet":"10.0.0.0/24"}]]}"#)) == nil)
+    }
+
+    @Test func delegatesAreMarked() {
+        #expect(CNIEnvironment(command: "ADD").variables(command: "ADD").contains("SWNET_DELEGATED=1"))
+    }
+}
