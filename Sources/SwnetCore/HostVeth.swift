@@ -99,6 +99,7 @@ enum HostVeth {
     static func detachNode(_ node: LinkTable, containerID: String, ifname: String) throws(CNIError) -> Bool {
         guard let host = try find(node, containerID: containerID, ifname: ifname) else { return false }
         if let retired = node.retire(index: host.index) {
+            TestHooks.crashPoint("del-before-reap")
             node.reap(retired)
         } else {
             let r = node.delete(index: host.index)
