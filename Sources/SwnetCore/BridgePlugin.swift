@@ -18,6 +18,8 @@ enum BridgePlugin {
         if try pod.link(env.ifname) != nil {
             throw CNIError(.interfaceExists, "container interface already exists", "\(env.ifname) in \(env.netns)")
         }
+        // What the runtime asks for is checked before anything is made.
+        let requestedMAC = try Requested.mac(conf, args: try CNIArgs(env.args))
         TestHooks.crashPoint("before-ipam")
         var ipamResult = try IPAM.add(conf, env)
         var undo: [() -> Void] = [{ try? IPAM.del(conf, env) }]
@@ -28,7 +30,7 @@ enum BridgePlugin {
             // Made under a temporary name, then named and marked as this attachment's in one
             // request: a crash in between leaves a swtmp* link that GC removes.
             let tmpName = HostVeth.temporaryName()
-            let mac = conf.mac.flatMap(MACAddress.init)?.bytes
+            let mac = requestedMAC.flatMap(MACAddress.init)?.bytes
             let r = mac.map { m in m.withUnsafeBufferPointer { nl_veth_add(node.sock, tmpName, env.ifname, nsfd, conf.mtu, $0.baseAddress, bridge.index) } }
                 ?? nl_veth_add(node.sock, tmpName, env.ifname, nsfd, conf.mtu, nil, bridge.index)
             try node.check(r, "create veth \(tmpName) <-> \(env.ifname)")

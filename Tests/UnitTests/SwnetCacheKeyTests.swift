@@ -85,3 +85,61 @@ import Testing
         #expect(CNIEnvironment(command: "ADD").variables(command: "ADD").contains("SWNET_DELEGATED=1"))
     }
 }
+
+/// Addresses and MACs the runtime asks for (issue 16.5).
+@Suite struct RequestedAddressTests {
+    let dir = NSTemporaryDirectory() + "swnet-req-\(UUID().uuidString.prefix(8))"
+
+    func allocator() throws -> Allocator {
+        let json = try JSONParser.parse(#"{"type":"swnet-ipam","dataDir":"\#(dir)","ranges":[[{"subnet":"10.0.0.0/24","rangeEnd":"10.0.0.100"}],[{"subnet":"fd00::/64"}]],"reserved":["10.0.0.9"]}"#)
+        return Allocator(config: try IPAMConfig(json: json, network: "req"))
+    }
+    func code(_ body: () throws -> Void) -> Int? {
+        do { try body(); return nil } catch let e as CNIError { return e.code.rawValue } catch { return -1 }
+    }
+
+    @Test func theRequestedAddressIsGivenAndTheOtherSetAllocates() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let a = try allocator()
+        let r = try a.allocate(containerID: "c", ifname: "eth0", netns: "", requested: [IPAddress("10.0.0.77")!])
+        #expect(r.ips.map(\.address.description) == ["10.0.0.77/24", "fd00::2/64"])
+        #expect(r.ips.first?.gateway?.description == "10.0.0.1")
+    }
+
+    @Test func takenOutsideGatewayReservedAreRefusedAndNothingIsKept() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let a = try allocator()
+        _ = try a.allocate(containerID: "c1", ifname: "eth0", netns: "", requested: [IPAddress("10.0.0.77")!])
+        #expect(code { _ = try a.allocate(containerID: "c2", ifname: "eth0", netns: "", requested: [IPAddress("fd00::5")!, IPAddress("10.0.0.77")!]) } == 104)
+        #expect(a.held(containerID: "c2", ifname: "eth0").isEmpty)
+        #expect(code { _ = try a.allocate(containerID: "c3", ifname: "eth0", netns: "", requested: [IPAddress("10.0.0.200")!]) } == 7)  // past rangeEnd
+        #expect(code { _ = try a.allocate(containerID: "c3", ifname: "eth0", netns: "", requested: [IPAddress("10.9.0.5")!]) } == 7)
+        #expect(code { _ = try a.allocate(containerID: "c3", ifname: "eth0", netns: "", requested: [IPAddress("10.0.0.1")!]) } == 7)
+        #expect(code { _ = try a.allocate(containerID: "c3", ifname: "eth0", netns: "", requested: [IPAddress("10.0.0.9")!]) } == 104)
+        #expect(code { _ = try a.allocate(containerID: "c3", ifname: "eth0", netns: "", requested: [IPAddress("10.0.0.5")!, IPAddress("10.0.0.6")!]) } == 7)
+        #expect(a.store.leases().count == 2)  // c1's two
+    }
+
+    @Test func everySourceOfRequestsIsRead() throws {
+        let raw = try JSONParser.parse(#"{"args":{"cni":{"ips":["10.0.0.5"]}},"runtimeConfig":{"ips":["10.0.0.6/24","fd00::6"]}}"#)
+        let ips = try Requested.addresses(raw, args: try CNIArgs("IgnoreUnknown=1;IP=10.0.0.4,fd00::4;K8S_POD_NAME=p"))
+        #expect(ips.map(\.description) == ["10.0.0.4", "fd00::4", "10.0.0.5", "10.0.0.6", "fd00::6"])
+        #expect(code { _ = try Requested.addresses(raw, args: try CNIArgs("IP=10.0.0.300")) } == 7)
+    }
+
+    @Test func cniArgsAreCheckedAsTheReferencePluginsCheckThem() {
+        #expect(code { _ = try CNIArgs("IP=10.0.0.4;FOO=bar") } == 4)
+        #expect(code { _ = try CNIArgs("IgnoreUnknown=1;IP=10.0.0.4;FOO=bar") } == nil)
+        #expect(code { _ = try CNIArgs("K8S_POD_NAME=p;K8S_POD_NAMESPACE=ns") } == nil)
+        #expect(code { _ = try CNIArgs("garbage") } == 4)
+    }
+
+    @Test func laterMACSourcesWin() throws {
+        func conf(_ extra: String) throws -> NetworkConfig {
+            try NetworkConfig(json: try JSONParser.parse(#"{"cniVersion":"1.0.0","name":"n","type":"swnet"\#(extra)}"#))
+        }
+        #expect(try Requested.mac(try conf(#","mac":"02:00:00:00:00:01""#), args: try CNIArgs("MAC=02:00:00:00:00:02")) == "02:00:00:00:00:02")
+        #expect(try Requested.mac(try conf(#","runtimeConfig":{"mac":"02:00:00:00:00:03"}"#), args: try CNIArgs("MAC=02:00:00:00:00:02")) == "02:00:00:00:00:03")
+        #expect(code { _ = try Requested.mac(try conf(""), args: try CNIArgs("MAC=nope")) } == 7)
+    }
+}
