@@ -77,6 +77,11 @@ int nl_route_del(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst
 // Counts routes to dst/dst_len in the main table (for CHECK). Returns count or -errno.
 int nl_route_count(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst_len);
 
+// Adds (add = 1) or deletes one element of nftables set `set` in `table` of `family`
+// (NFPROTO_INET = 1, ...) in one batch; `key` in network order. Adding an element that is
+// there is fine. 0 or -errno (-ENOENT: no such table or set).
+int nl_nft_set_element(int add, int family, const char *table, const char *set, const uint8_t *key, uint32_t key_len);
+
 // Writes a sysctl of the current network namespace ("net/ipv4/ip_forward").
 int nl_sysctl(const char *key, const char *value);
 // Closes every descriptor from `first` on. 0 or -errno.
