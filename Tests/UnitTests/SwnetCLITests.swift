@@ -41,3 +41,19 @@ import Testing
         #expect(gcFlags["valid"] == ["a/eth0", "b/eth0"])
     }
 }
+
+/// The DNS server's answers too big for UDP (issue 16.4).
+@Suite struct DNSTruncationTests {
+    @Test func aTruncatedAnswerKeepsTheQuestionAndSetsTC() throws {
+        var packet: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
+        packet += DNSRecord.encodeName("big.pods.test") + [0, 1, 0, 1]
+        let query = try #require(DNSQuery(packet))
+        let records = (1...60).map { DNSRecord(type: DNSQuery.typeA, ttl: 5, data: [10, 70, 1, UInt8($0)]) }
+        let full = query.response(rcode: 0, answers: records, authoritative: true)
+        #expect(full.count > 512)
+        let cut = DNSServer.truncated(full)
+        #expect(cut.count == 12 + query.question.count)
+        #expect(cut[2] & 0x02 != 0 && cut[0] == 0x12 && cut[1] == 0x34)
+        #expect(cut[6...11].allSatisfy { $0 == 0 } && Array(cut[12...]) == query.question)
+    }
+}
