@@ -137,6 +137,7 @@ static int link_attr(const struct nlattr *attr, void *data) {
   switch (nlm_attr_type(attr)) {
   case IFLA_MTU: info->mtu = nlm_attr_u32(attr); break;
   case IFLA_MASTER: info->master = (int32_t)nlm_attr_u32(attr); break;
+  case IFLA_IFALIAS: strncpy(info->alias, nlm_attr_str(attr), sizeof info->alias - 1); break;
   case IFLA_ADDRESS:
     if (nlm_attr_len(attr) == 6) { memcpy(info->mac, nlm_attr_payload(attr), 6); info->has_mac = 1; }
     break;
@@ -245,72 +246,98 @@ int nl_link_del(struct nl_sock *nl, const char *name) {
   return ack(nl, nlh);
 }
 
+int nl_link_del_index(struct nl_sock *nl, int32_t index) {
+  char buf[NLM_BUFFER_SIZE];
+  return ack(nl, link_request(buf, nl, RTM_DELLINK, NLM_F_ACK, AF_UNSPEC, index, NULL));
+}
+
+int nl_link_setup(struct nl_sock *nl, int32_t index, const char *name, const char *alias, int up) {
+  char buf[NLM_BUFFER_SIZE];
+  struct ifinfomsg *ifm;
+  struct nlmsghdr *nlh = link_request(buf, nl, RTM_NEWLINK, NLM_F_ACK, AF_UNSPEC, index, &ifm);
+  if (name) nlm_attr_put_strz(nlh, IFLA_IFNAME, name);
+  if (alias) nlm_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+  if (up >= 0) {
+    ifm->ifi_change = IFF_UP;
+    ifm->ifi_flags = up ? IFF_UP : 0;
+  }
+  return ack(nl, nlh);
+}
+
 struct dump_query {
-  char *names;
-  int32_t *masters;
+  struct nl_link_entry *out;
   int max, count;
 };
 
 static int dump_attr(const struct nlattr *attr, void *data) {
-  struct dump_query *q = data;
-  if (nlm_attr_type(attr) == IFLA_IFNAME) strncpy(q->names + 16 * q->count, nlm_attr_str(attr), 15);
-  if (nlm_attr_type(attr) == IFLA_MASTER) q->masters[q->count] = (int32_t)nlm_attr_u32(attr);
+  struct nl_link_entry *e = data;
+  if (nlm_attr_type(attr) == IFLA_IFNAME) strncpy(e->name, nlm_attr_str(attr), sizeof e->name - 1);
+  if (nlm_attr_type(attr) == IFLA_IFALIAS) strncpy(e->alias, nlm_attr_str(attr), sizeof e->alias - 1);
+  if (nlm_attr_type(attr) == IFLA_MASTER) e->master = (int32_t)nlm_attr_u32(attr);
   return NLM_CB_OK;
 }
 
 static int dump_cb(const struct nlmsghdr *nlh, void *data) {
   struct dump_query *q = data;
   if (q->count >= q->max) return NLM_CB_OK;
-  memset(q->names + 16 * q->count, 0, 16);
-  q->masters[q->count] = 0;
-  nlm_attr_parse(nlh, sizeof(struct ifinfomsg), dump_attr, q);
+  struct nl_link_entry *e = q->out + q->count;
+  memset(e, 0, sizeof *e);
+  e->index = ((struct ifinfomsg *)nlm_payload(nlh))->ifi_index;
+  nlm_attr_parse(nlh, sizeof(struct ifinfomsg), dump_attr, e);
   q->count++;
   return NLM_CB_OK;
 }
 
-int nl_link_dump(struct nl_sock *nl, char *names, int32_t *masters, int max) {
+int nl_link_dump(struct nl_sock *nl, struct nl_link_entry *out, int max) {
   char buf[NLM_BUFFER_SIZE];
   struct nlmsghdr *nlh = start(buf, nl, RTM_GETLINK, NLM_F_DUMP);
   struct ifinfomsg *ifm = nlm_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_UNSPEC;
-  struct dump_query q = {.names = names, .masters = masters, .max = max};
+  struct dump_query q = {.out = out, .max = max};
   int r = talk(nl, nlh, dump_cb, &q);
   return r < 0 ? r : q.count;
 }
 
-static int link_rename(struct nl_sock *nl, int32_t index, const char *name) {
-  char buf[NLM_BUFFER_SIZE];
-  struct nlmsghdr *nlh = link_request(buf, nl, RTM_NEWLINK, NLM_F_ACK, AF_UNSPEC, index, NULL);
-  nlm_attr_put_strz(nlh, IFLA_IFNAME, name);
-  return ack(nl, nlh);
+void nl_random_hex8(char out[9]) {
+  uint32_t v = 0;
+  if (syscall(SYS_getrandom, &v, sizeof v, 0) != (long)sizeof v) v = (uint32_t)getpid() ^ (uint32_t)time(NULL) ^ (uint32_t)clock();
+  snprintf(out, 9, "%08x", v);
 }
 
-int nl_link_retire(struct nl_sock *nl, const char *name) {
-  struct nl_link_info info;
-  int r = nl_link_get(nl, name, &info);
+int nl_link_retire(struct nl_sock *nl, int32_t index, char *retired) {
+  char hex[9];
+  nl_random_hex8(hex);
+  snprintf(retired, 16, "swdel%s", hex);
+  int r = nl_link_setup(nl, index, NULL, NULL, 0);
   if (r < 0) return r;
-  char retired[IFNAMSIZ];
-  snprintf(retired, sizeof retired, "swdel%08x", (unsigned)(getpid() ^ (info.index << 16)));
-  if (nl_link_set(nl, info.index, 0, 0, 0, NULL) == 0 && link_rename(nl, info.index, retired) == 0) {
-    pid_t child = fork();
-    if (child == 0) {
-      if (fork() == 0) {
-        // The helper: off our stdout (a runtime reads it to EOF) and session, then the slow part.
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        for (int fd = 0; fd < 3; fd++) dup2(null, fd);
-        setsid();
-        char buf[NLM_BUFFER_SIZE];
-        ack(nl, link_request(buf, nl, RTM_DELLINK, NLM_F_ACK, AF_UNSPEC, info.index, NULL));
-        _exit(0);
-      }
+  return nl_link_setup(nl, index, retired, NULL, -1);
+}
+
+int nl_reap(const char *netns_path, const char *name) {
+  // The helper's own socket: a reply it reads can never be one the plugin is waiting for.
+  struct nl_sock *own = netns_path ? nl_open_in(netns_path) : nl_open();
+  if (!own) return -errno;
+  pid_t child = fork();
+  if (child == 0) {
+    if (fork() == 0) {
+      // Off our stdout (a runtime reads it to EOF) and session, then the slow part.
+      int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+      for (int fd = 0; fd < 3; fd++) dup2(null, fd);
+      setsid();
+      nl_link_del(own, name);
       _exit(0);
     }
-    if (child > 0) {
-      while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {}
-      return 0;
-    }
+    _exit(0);
   }
-  return nl_link_del(nl, name);  // could not rename or fork: delete and wait
+  int r = 0;
+  if (child > 0) {
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {}
+  } else {
+    r = nl_link_del(own, name);  // could not fork: delete and wait
+    if (r == -ENODEV) r = 0;
+  }
+  nl_close(own);
+  return r;
 }
 
 // ---- addresses ------------------------------------------------------------------------------

@@ -13,7 +13,27 @@ public struct Allocator {
     }
 
     /// Allocates (under the lock) and returns the IPAM part of a result.
-    public func allocate(containerID: String, ifname: String, netns: String) throws(CNIError) -> CNIResult {
+    /// `requested`: addresses the runtime asked for (at most one per range set); each is
+    /// given exactly or the ADD fails: outside every range, the gateway, reserved or taken.
+    public func allocate(containerID: String, ifname: String, netns: String, requested: [IPAddress] = []) throws(CNIError) -> CNIResult {
+        // Which set each requested address belongs to, checked before anything is written.
+        var wanted: [Int: IPAddress] = [:]
+        for ip in requested {
+            guard let setIndex = config.rangeSets.firstIndex(where: { set in set.contains { $0.holds(ip) } }) else {
+                let all = config.rangeSets.flatMap { $0 }.map { "\($0.start)-\($0.end)" }.joined(separator: ", ")
+                throw CNIError(.invalidConfig, "requested address is outside the network's ranges", "\(ip) is not in \(all)")
+            }
+            if let other = wanted[setIndex] {
+                throw CNIError(.invalidConfig, "two requested addresses in one range set", "\(other) and \(ip)")
+            }
+            if config.rangeSets[setIndex].contains(where: { $0.gateway == ip }) {
+                throw CNIError(.invalidConfig, "requested address is the gateway", "\(ip)")
+            }
+            if config.reserved.contains(ip) {
+                throw CNIError(.addressUnavailable, "requested address is reserved", "\(ip) is in ipam.reserved")
+            }
+            wanted[setIndex] = ip
+        }
         try store.lock()
         defer { store.unlock() }
         if let held = store.indexed(containerID, ifname), held.contains(where: { store.read($0)?.containerID == containerID }) {
@@ -23,6 +43,18 @@ public struct Allocator {
         var result = CNIResult()
         var reserved: [IPAddress] = []
         for (setIndex, set) in config.rangeSets.enumerated() {
+            if let ip = wanted[setIndex] {
+                guard try store.reserve(ip, containerID: containerID, ifname: ifname, netns: netns) else {
+                    for ip in reserved { store.remove(ip) }
+                    let holder = store.read(ip).map { " (held by \($0.containerID)/\($0.ifname))" } ?? ""
+                    throw CNIError(.addressUnavailable, "requested address is taken", "\(ip)\(holder)")
+                }
+                reserved.append(ip)
+                store.setIndex(containerID, ifname, reserved)
+                let range = set.first { $0.holds(ip) }!
+                result.ips.append(.init(address: CIDR(address: ip, prefix: range.subnet.prefix), gateway: range.gateway, interface: nil))
+                continue
+            }
             // Taken addresses show up as O_EXCL failures: no need to list the leases.
             var got = try pick(set, setIndex: setIndex, taken: [], containerID: containerID, ifname: ifname, netns: netns)
             if got == nil && reconcile() > 0 {
@@ -124,4 +156,9 @@ public struct Allocator {
         }
         return store.leases().filter { $0.containerID == containerID && $0.ifname == ifname }.map(\.ip)
     }
+}
+
+extension IPAMConfig.Range {
+    /// Inside rangeStart...rangeEnd.
+    func holds(_ ip: IPAddress) -> Bool { ip.isV4 == start.isV4 && !(ip < start) && !(end < ip) }
 }

@@ -6,13 +6,6 @@ import JSONCore
 /// pod's namespace, addresses and routes from IPAM. ADD undoes what it did if a later step
 /// fails; DEL treats "already gone" as success.
 enum BridgePlugin {
-    /// The node-side veth name, derived from the attachment so that a repeated ADD after a
-    /// crash finds its leftover and GC can tell which veths belong to live attachments.
-    static func hostVethName(containerID: String, ifname: String) -> String {
-        let h = String(fnv1a(containerID + "/" + ifname), radix: 16)
-        return "veth" + String(repeating: "0", count: 8 - h.count) + h
-    }
-
     static func add(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) -> CNIResult {
         guard conf.ipam != nil else { throw CNIError(.invalidConfig, "invalid network configuration", "ipam: is required") }
         let nsfd = nl_netns_open(env.netns)
@@ -25,6 +18,8 @@ enum BridgePlugin {
         if try pod.link(env.ifname) != nil {
             throw CNIError(.interfaceExists, "container interface already exists", "\(env.ifname) in \(env.netns)")
         }
+        // What the runtime asks for is checked before anything is made.
+        let requestedMAC = try Requested.mac(conf, args: try CNIArgs(env.args))
         TestHooks.crashPoint("before-ipam")
         var ipamResult = try IPAM.add(conf, env)
         var undo: [() -> Void] = [{ try? IPAM.del(conf, env) }]
@@ -32,23 +27,19 @@ enum BridgePlugin {
         do {
             TestHooks.crashPoint("after-ipam")
             let bridge = try ensureBridge(conf, node)
-            let hostName = hostVethName(containerID: env.containerID, ifname: env.ifname)
-            let mac = conf.mac.flatMap(MACAddress.init)?.bytes
-            var r = mac.map { m in m.withUnsafeBufferPointer { nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, $0.baseAddress, bridge.index) } }
-                ?? nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, nil, bridge.index)
-            if r == -EEXIST, try node.link(hostName) != nil {
-                // Left by an ADD that was killed: it is ours, remove it and try again.
-                _ = nl_link_del(node.sock, hostName)
-                r = mac.map { m in m.withUnsafeBufferPointer { nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, $0.baseAddress, bridge.index) } }
-                    ?? nl_veth_add(node.sock, hostName, env.ifname, nsfd, conf.mtu, nil, bridge.index)
-            }
-            try node.check(r, "create veth \(hostName) <-> \(env.ifname)")
+            // Made under a temporary name, then named and marked as this attachment's in one
+            // request: a crash in between leaves a swtmp* link that GC removes.
+            let tmpName = HostVeth.temporaryName()
+            let mac = requestedMAC.flatMap(MACAddress.init)?.bytes
+            let r = mac.map { m in m.withUnsafeBufferPointer { nl_veth_add(node.sock, tmpName, env.ifname, nsfd, conf.mtu, $0.baseAddress, bridge.index) } }
+                ?? nl_veth_add(node.sock, tmpName, env.ifname, nsfd, conf.mtu, nil, bridge.index)
+            try node.check(r, "create veth \(tmpName) <-> \(env.ifname)")
             undo.append { _ = nl_link_del(pod.sock, env.ifname) }
             TestHooks.crashPoint("after-veth")
-            guard let host = try node.link(hostName), let podLink = try pod.link(env.ifname) else {
-                throw CNIError(.netlink, "veth \(hostName) vanished after creation")
+            guard let host = try node.link(tmpName), let podLink = try pod.link(env.ifname) else {
+                throw CNIError(.netlink, "veth \(tmpName) vanished after creation")
             }
-            try node.check(nl_link_set(node.sock, host.index, 1, 0, 0, nil), "bring \(hostName) up")
+            let hostName = try HostVeth.claim(node, index: host.index, containerID: env.containerID, ifname: env.ifname)
             if conf.hairpinMode { try node.check(nl_brport_hairpin(node.sock, host.index, 1), "hairpin mode on \(hostName)") }
 
             // The pod side: addresses, up, routes.
@@ -155,17 +146,10 @@ enum BridgePlugin {
         if addresses.isEmpty, let ipam = conf.ipam, ipam.type == IPAM.builtin {
             addresses = Allocator(config: ipam).held(containerID: env.containerID, ifname: env.ifname)
         }
-        var podSideGone = true
-        if !env.netns.isEmpty, access(env.netns, F_OK) == 0, let pod = try? Netlink(netnsPath: env.netns) {
-            // The pod end takes the node end with it.
-            let r = nl_link_retire(pod.sock, env.ifname)
-            if r < 0 && r != -ENODEV { throw CNIError(.netlink, "delete \(env.ifname) in \(env.netns)", errnoText(-r)) }
-            podSideGone = r == -ENODEV
-        }
-        // Without the pod's end (its namespace is gone), remove the node side directly.
-        if podSideGone, let node = try? Netlink() {
-            _ = nl_link_retire(node.sock, hostVethName(containerID: env.containerID, ifname: env.ifname))
-        }
+        let node = try Netlink()
+        var pod: Netlink?
+        if !env.netns.isEmpty, access(env.netns, F_OK) == 0 { pod = try? Netlink(netnsPath: env.netns) }
+        try HostVeth.detach(node: node, pod: pod, containerID: env.containerID, ifname: env.ifname)
         if conf.ipMasq { Masquerade.remove(network: conf.name, ips: addresses) }
         if conf.dnsEnable { PodDNS.unregister(conf, env) }
         try IPAM.del(conf, env)
@@ -193,7 +177,7 @@ enum BridgePlugin {
             throw CNIError(.invalidConfig, "address \(ip.address) is missing on \(env.ifname)")
         }
         let node = try Netlink()
-        guard let host = try node.link(hostVethName(containerID: env.containerID, ifname: env.ifname)),
+        guard let host = try HostVeth.find(node, containerID: env.containerID, ifname: env.ifname),
               let bridge = try node.link(conf.bridge), host.master == bridge.index else {
             throw CNIError(.invalidConfig, "the node side of \(env.ifname) is not on bridge \(conf.bridge)")
         }
@@ -212,16 +196,9 @@ enum BridgePlugin {
             }
             if reg.entries().isEmpty { PodDNS.stopServer(reg) }
         }
-        // veths on our bridge that no valid attachment owns.
-        let valid = Set((conf.validAttachments ?? []).map { hostVethName(containerID: $0.containerID, ifname: $0.ifname) })
+        // veths on our bridge that no valid attachment owns, half-made and retired ones.
         guard let node = try? Netlink(), let bridge = try node.link(conf.bridge) else { return }
-        var names = [CChar](repeating: 0, count: 16 * 4096)
-        var masters = [Int32](repeating: 0, count: 4096)
-        let n = nl_link_dump(node.sock, &names, &masters, 4096)
-        for i in 0..<max(0, Int(n)) where masters[i] == bridge.index {
-            let name = String(decoding: names[(16 * i)..<(16 * i + 16)].prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if name.hasPrefix("veth") && !valid.contains(name) { _ = nl_link_del(node.sock, name) }
-        }
+        try HostVeth.collect(node, bridge: bridge.index, valid: conf.validAttachments ?? [])
     }
 
     /// STATUS: ready when the IPAM can hand out addresses.

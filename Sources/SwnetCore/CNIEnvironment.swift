@@ -26,10 +26,14 @@ public struct CNIEnvironment: Sendable {
     }
 
     /// The variables for a delegated plugin.
-    func variables(command: String) -> [String] {
+    /// `SWNET_DELEGATED` marks them: swnet started that way as the bridge plugin is a cycle
+    /// (an IPAM type that leads back to swnet) and refuses instead of starting itself again.
+    func variables(command: String, delegated: Bool = true) -> [String] {
         ["CNI_COMMAND=\(command)", "CNI_CONTAINERID=\(containerID)", "CNI_NETNS=\(netns)", "CNI_IFNAME=\(ifname)",
-         "CNI_ARGS=\(args)", "CNI_PATH=\(path)", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+         "CNI_ARGS=\(args)", "CNI_PATH=\(path)", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"] + (delegated ? ["\(CNIEnvironment.delegatedMarker)=1"] : [])
     }
+
+    static let delegatedMarker = "SWNET_DELEGATED"
 
     /// What each command needs.
     public func validate() throws(CNIError) {

@@ -7,7 +7,7 @@ public struct CNIError: Error, CustomStringConvertible, Sendable {
         case ioFailure = 5, decodingFailure = 6, invalidConfig = 7, tryAgainLater = 11
         case notAvailable = 50, limitedConnectivity = 51
         // Plugin-specific (100+).
-        case internalError = 100, rangeExhausted = 101, netlink = 102, interfaceExists = 103
+        case internalError = 100, rangeExhausted = 101, netlink = 102, interfaceExists = 103, addressUnavailable = 104
     }
 
     public let code: Code

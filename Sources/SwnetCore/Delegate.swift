@@ -18,7 +18,9 @@ enum Delegate {
         throw CNIError(.invalidConfig, "failed to find plugin \"\(type)\" in path", "CNI_PATH=\(cniPath)")
     }
 
-    static func run(_ type: String, command: String, config: JSONValue, env: CNIEnvironment) throws(CNIError) -> Output {
+    /// `delegated`: swnet hands the plugin part of its own work (IPAM), rather than running
+    /// the next plugin of a list.
+    static func run(_ type: String, command: String, config: JSONValue, env: CNIEnvironment, delegated: Bool = true) throws(CNIError) -> Output {
         let path = try find(type, cniPath: env.path)
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1]
         guard pipe(&inPipe) == 0, pipe(&outPipe) == 0 else { throw CNIError(.ioFailure, "pipe", errnoText(errno)) }
@@ -28,7 +30,7 @@ enum Delegate {
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         for fd in inPipe + outPipe { posix_spawn_file_actions_addclose(&actions, fd) }
-        var environment = env.variables(command: command)
+        var environment = env.variables(command: command, delegated: delegated)
         var cenv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         var argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
         defer { for p in cenv + argv { free(p) } }

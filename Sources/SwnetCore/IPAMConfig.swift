@@ -73,6 +73,14 @@ public struct IPAMConfig: Sendable {
         } catch {
             throw CNIError(.decodingFailure, "failed to decode the IPAM configuration", "\(error)")
         }
+        // Leases live in <dataDir>/<network>: a relative dataDir would depend on the runtime's
+        // working directory, ".." could climb out of it.
+        guard dataDir.hasPrefix("/"), !dataDir.split(separator: "/").contains("..") else {
+            throw bad("ipam.dataDir: \"\(dataDir)\" must be an absolute path without \"..\"")
+        }
+        guard !type.isEmpty, !type.contains("/"), type != "." && type != ".." else {
+            throw bad("ipam.type: \"\(type)\" is not a plugin name")
+        }
         guard !rangeSets.isEmpty || type != "swnet-ipam" && type != "host-local" else {
             throw bad("ipam.ranges: at least one range is required")
         }

@@ -8,7 +8,8 @@ enum IPAM {
     static func add(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) -> CNIResult {
         guard let ipam = conf.ipam else { throw CNIError(.invalidConfig, "invalid network configuration", "ipam: is required") }
         if ipam.type == builtin {
-            var r = try Allocator(config: ipam).allocate(containerID: env.containerID, ifname: env.ifname, netns: env.netns)
+            let requested = try Requested.addresses(conf.raw, args: try CNIArgs(env.args))
+            var r = try Allocator(config: ipam).allocate(containerID: env.containerID, ifname: env.ifname, netns: env.netns, requested: requested)
             r.dns = conf.dns
             return r
         }
@@ -54,7 +55,8 @@ enum IPAM {
         let allocator = Allocator(config: ipam)
         switch env.command {
         case "ADD":
-            var r = try allocator.allocate(containerID: env.containerID, ifname: env.ifname, netns: env.netns)
+            let requested = try Requested.addresses(conf.raw, args: try CNIArgs(env.args))
+            var r = try allocator.allocate(containerID: env.containerID, ifname: env.ifname, netns: env.netns, requested: requested)
             r.dns = conf.dns
             return r.json(version: conf.cniVersion).serialized()
         case "DEL":

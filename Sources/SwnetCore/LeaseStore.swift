@@ -91,11 +91,12 @@ public final class LeaseStore {
 
     func remove(_ ip: IPAddress) { unlink(directory + "/" + LeaseStore.fileName(ip)) }
 
-    // An index per attachment (`by-attachment/<id>_<ifname>`: its addresses, one per line)
+    // An index per attachment (`by-attachment/<id>+<ifname>`: its addresses, one per line)
     // makes ADD and DEL independent of how many leases the network holds; the per-address
-    // files stay the truth (GC and reconcile read those).
+    // files stay the truth (GC and reconcile read those). A container id never holds `+`, so
+    // no two attachments share a file (`<id>_<ifname>` did: a_b/c and a/b_c).
     func indexPath(_ containerID: String, _ ifname: String) -> String {
-        directory + "/by-attachment/" + containerID + "_" + ifname
+        directory + "/by-attachment/" + containerID + "+" + ifname
     }
 
     func indexed(_ containerID: String, _ ifname: String) -> [IPAddress]? {
@@ -120,13 +121,23 @@ public final class LeaseStore {
     }
 }
 
-func readSmallFile(_ path: String) throws -> [UInt8] {
+func readSmallFile(_ path: String) throws -> [UInt8] { try readFile(path) }
+
+/// A whole file (up to `limit` bytes: config files, leases, cached results).
+func readFile(_ path: String, limit: Int = 64 << 20) throws(CNIError) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw CNIError(.ioFailure, "read", path) }
+    guard fd >= 0 else { throw CNIError(.ioFailure, "cannot read \(path)", String(cString: strerror(errno))) }
     defer { close(fd) }
-    var buf = [UInt8](repeating: 0, count: 4096)
-    let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-    return n > 0 ? Array(buf[0..<n]) : []
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n < 0 { throw CNIError(.ioFailure, "cannot read \(path)", String(cString: strerror(errno))) }
+        if n == 0 { return out }
+        out += buf[0..<n]
+        if out.count > limit { throw CNIError(.ioFailure, "cannot read \(path)", "larger than \(limit) bytes") }
+    }
 }
 
 extension String {

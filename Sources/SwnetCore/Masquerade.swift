@@ -1,33 +1,54 @@
+import CNetlink
 import Glibc
 
 /// ipMasq through nftables: one table `inet swnet`, and per network a set of pod addresses
-/// with one masquerade rule for traffic from the set leaving the pod subnet. ADD and DEL only
-/// add or remove an element, so they never pile up rules. Runs `nft`, as knftables does.
+/// with one masquerade rule for traffic from the set leaving the pod subnet. The table, set and
+/// rule are made once per network and family (with `nft`, under a lock); after that an ADD or
+/// DEL only adds or removes its element, in one netlink transaction: no process, no lock.
 enum Masquerade {
     static func setName(_ network: String, v4: Bool) -> String {
         let safe = String(network.map { $0.isLetter || $0.isNumber ? $0 : "_" }.prefix(20))
         return "pods_\(safe)_\(String(fnv1a(network), radix: 16))_\(v4 ? 4 : 6)"
     }
 
+    static let inet: Int32 = 1  // NFPROTO_INET
+
+    static func element(add: Bool, _ set: String, _ ip: IPAddress) -> Int32 {
+        ip.bytes.withUnsafeBufferPointer { nl_nft_set_element(add ? 1 : 0, inet, "swnet", set, $0.baseAddress, UInt32($0.count)) }
+    }
+
     /// `exempt`: destinations never masqueraded (the pod subnet, or the cluster's pod CIDRs).
     static func add(network: String, ips: [CIDR], exempt: [CIDR], lockDir: String) throws(CNIError) {
-        var script = "add table inet swnet\n"
-        script += "add chain inet swnet postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
-        let lock = try FileLock(lockDir + "/masq.lock")
-        defer { lock.release() }
         for ip in ips {
             let v4 = ip.address.isV4
             let set = setName(network, v4: v4)
-            if try nft(["list", "set", "inet", "swnet", set], quiet: true) != 0 {
-                // First pod of this network and family: the set and its rule.
-                let family = v4 ? "ip" : "ip6"
-                let multicast = v4 ? "224.0.0.0/4" : "ff00::/8"
-                let local = exempt.filter { $0.address.isV4 == v4 }.map(\.description) + [multicast]
-                script += "add set inet swnet \(set) { type \(v4 ? "ipv4_addr" : "ipv6_addr"); }\n"
-                script += "add rule inet swnet postrouting \(family) saddr @\(set) \(family) daddr != { \(local.joined(separator: ", ")) } masquerade comment \"swnet \(network)\"\n"
+            var r = element(add: true, set, ip.address)
+            if r == -ENOENT {
+                // First pod of this network and family: the table, the set and its rule.
+                try setUp(network: network, v4: v4, exempt: exempt, lockDir: lockDir)
+                r = element(add: true, set, ip.address)
             }
-            script += "add element inet swnet \(set) { \(ip.address) }\n"
+            if r < 0 {
+                // No nf_tables netlink (an old kernel?): nft does it.
+                if try nft(["add", "element", "inet", "swnet", set, "{", ip.address.description, "}"]) != 0 {
+                    throw CNIError(.internalError, "cannot set up ipMasq", "add \(ip.address) to set \(set): \(errnoText(-r))")
+                }
+            }
         }
+    }
+
+    static func setUp(network: String, v4: Bool, exempt: [CIDR], lockDir: String) throws(CNIError) {
+        let lock = try FileLock(lockDir + "/masq.lock")
+        defer { lock.release() }
+        let set = setName(network, v4: v4)
+        if try nft(["list", "set", "inet", "swnet", set], quiet: true) == 0 { return }  // a concurrent ADD made it
+        let family = v4 ? "ip" : "ip6"
+        let multicast = v4 ? "224.0.0.0/4" : "ff00::/8"
+        let local = exempt.filter { $0.address.isV4 == v4 }.map(\.description) + [multicast]
+        var script = "add table inet swnet\n"
+        script += "add chain inet swnet postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+        script += "add set inet swnet \(set) { type \(v4 ? "ipv4_addr" : "ipv6_addr"); }\n"
+        script += "add rule inet swnet postrouting \(family) saddr @\(set) \(family) daddr != { \(local.joined(separator: ", ")) } masquerade comment \"swnet \(network)\"\n"
         if try nft(["-f", "-"], input: script) != 0 {
             throw CNIError(.internalError, "cannot set up ipMasq", "nft -f failed for network \(network)")
         }
@@ -36,7 +57,10 @@ enum Masquerade {
     /// Removes the pods' addresses from the network's sets; missing ones are fine.
     static func remove(network: String, ips: [IPAddress]) {
         for ip in ips {
-            _ = try? nft(["delete", "element", "inet", "swnet", setName(network, v4: ip.isV4), "{", ip.description, "}"], quiet: true)
+            let r = element(add: false, setName(network, v4: ip.isV4), ip)
+            if r < 0 && r != -ENOENT {
+                _ = try? nft(["delete", "element", "inet", "swnet", setName(network, v4: ip.isV4), "{", ip.description, "}"], quiet: true)
+            }
         }
     }
 

@@ -118,8 +118,11 @@ public struct NetworkConfig: Sendable {
                            "config is \"\(cniVersion)\", swnet supports \(NetworkConfig.supportedVersions.joined(separator: ", "))")
         }
         guard !name.isEmpty else { throw CNIError(.invalidConfig, "invalid network configuration", "name: is required") }
-        guard name.utf8.allSatisfy({ isNameByte($0) }) else {
-            throw CNIError(.invalidConfig, "invalid network configuration", "name: \"\(name)\" may hold letters, digits, _ . - only")
+        // The spec's ^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$: the name is a directory under dataDir, so
+        // "." and ".." must never pass.
+        guard let first = name.utf8.first, isAlnum(first), name.utf8.allSatisfy({ isNameByte($0) }) else {
+            throw CNIError(.invalidConfig, "invalid network configuration",
+                           "name: \"\(name)\" must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
         }
         if hairpinMode && promiscMode {
             throw CNIError(.invalidConfig, "invalid network configuration", "hairpinMode and promiscMode cannot both be set")
@@ -131,6 +134,10 @@ public struct NetworkConfig: Sendable {
             throw CNIError(.invalidConfig, "invalid network configuration", "mac: \"\(mac)\" is not a MAC address")
         }
         if let ipamRaw { ipam = try IPAMConfig(json: ipamRaw, network: name) }
+        if let ipam, ipam.type == type || ipam.type == "swnet" {
+            throw CNIError(.invalidConfig, "invalid network configuration",
+                           "ipam.type: \"\(ipam.type)\" is the bridge plugin itself (use \"\(IPAM.builtin)\" or host-local)")
+        }
         if dnsEnable && !isGateway {
             throw CNIError(.invalidConfig, "invalid network configuration", "dns.enable needs isGateway: the server listens on the gateway address")
         }

@@ -5,81 +5,126 @@ import JSONCore
 /// `swnet add|del|check|gc|status CONFIG NETNS`, cnitool's way: CONFIG is a file or a network
 /// name under the config dir; ADD results are cached (as libcni does) for CHECK, DEL and GC.
 enum SwnetCLI {
+    static let version = "0.1.0"
     static let usage = """
         Usage: swnet add|check|del NETWORK NETNS [--id ID] [--ifname IF]
                swnet route add NETWORK SUBNET VIA [--domain D --dns IP] | route del NETWORK SUBNET
                swnet route list NETWORK
                swnet gc NETWORK [--valid ID/IF ...]
                swnet status NETWORK
-        NETWORK is a config file or a network name in --conf-dir (default /etc/cni/net.d).
-        Flags: --conf-dir DIR, --cni-path PATH (delegated IPAM plugins), --cache-dir DIR
+               swnet --help | --version
+        NETWORK is a config file or a network name in --conf-dir (default /etc/cni/net.d); a
+        .conflist runs its whole plugin chain, as cnitool does.
+        Flags: --conf-dir DIR, --cni-path PATH (plugins other than swnet), --cache-dir DIR
                (default /var/lib/cni), --args K=V;K=V.
         As a CNI plugin (CNI_COMMAND set), swnet is the bridge plugin (type "swnet") and,
         invoked as swnet-ipam, the IPAM plugin (type "swnet-ipam").
         """
 
-    static func main(_ args: [String], environment: [String: String]) -> Int32 {
+    /// The flags each verb takes (all take a value; --valid may repeat).
+    static let common: Set<String> = ["conf-dir", "cni-path", "cache-dir", "args"]
+    static let verbFlags: [String: Set<String>] = [
+        "add": common.union(["id", "ifname"]), "check": common.union(["id", "ifname"]), "del": common.union(["id", "ifname"]),
+        "gc": common.union(["valid"]), "status": common, "route": ["conf-dir", "domain", "dns"],
+    ]
+    static let positionalCounts: [String: ClosedRange<Int>] = ["add": 2...2, "check": 2...2, "del": 2...2, "gc": 1...1, "status": 1...1]
+
+    enum Parsed {
+        case run(verb: String, positional: [String], flags: [String: [String]])
+        case exit(Int32)
+    }
+
+    /// Strict: an unknown flag, a flag the verb does not take, a missing value or a stray
+    /// argument is refused (exit 2) before anything is done.
+    static func parse(_ args: [String]) -> Parsed {
         var positional: [String] = []
         var flags: [String: [String]] = [:]
         var i = 0
+        var onlyPositional = false
         while i < args.count {
             let a = args[i]
-            if a.hasPrefix("--") {
-                let key = String(a.dropFirst(2))
-                if key == "help" { SwnetMain.out(usage); return 0 }
-                guard i + 1 < args.count else { SwnetMain.err("swnet: \(a) needs a value"); return 2 }
-                flags[key, default: []].append(args[i + 1])
-                i += 2
-            } else {
-                positional.append(a)
+            i += 1
+            if onlyPositional || !a.hasPrefix("-") || a == "-" { positional.append(a); continue }
+            if a == "--" { onlyPositional = true; continue }
+            if a == "-h" || a == "--help" { SwnetMain.out(usage); return .exit(0) }
+            if a == "--version" || a == "-v" {
+                SwnetMain.out("swnet version \(version)\nCNI versions: \(NetworkConfig.supportedVersions.joined(separator: ", "))")
+                return .exit(0)
+            }
+            guard a.hasPrefix("--") else { return usageError("unknown flag \(a)") }
+            var key = String(a.dropFirst(2))
+            var value: String?
+            if let eq = key.firstIndex(of: "=") {
+                value = String(key[key.index(after: eq)...])
+                key = String(key[..<eq])
+            }
+            guard verbFlags.values.contains(where: { $0.contains(key) }) else { return usageError("unknown flag --\(key)") }
+            if value == nil {
+                guard i < args.count else { return usageError("--\(key) needs a value") }
+                value = args[i]
                 i += 1
             }
+            if key != "valid" && flags[key] != nil { return usageError("--\(key) given twice") }
+            flags[key, default: []].append(value!)
         }
-        guard let verb = positional.first, let network = positional.dropFirst().first else {
-            SwnetMain.err(usage)
+        guard let verb = positional.first else { return usageError(nil) }
+        guard let allowed = verbFlags[verb] else { return usageError("unknown command \"\(verb)\"") }
+        for key in flags.keys.sorted() where !allowed.contains(key) { return usageError("\(verb) does not take --\(key)") }
+        if let range = positionalCounts[verb], !range.contains(positional.count - 1) {
+            let want = verb == "gc" || verb == "status" ? "NETWORK" : "NETWORK NETNS (a path such as /run/netns/NAME)"
+            return usageError("\(verb) takes \(want)" + (positional.count - 1 > range.upperBound ? ", not \"\(positional.last!)\"" : ""))
+        }
+        return .run(verb: verb, positional: Array(positional.dropFirst()), flags: flags)
+    }
+
+    static func usageError(_ message: String?) -> Parsed {
+        SwnetMain.err((message.map { "swnet: \($0)\n" } ?? "") + usage)
+        return .exit(2)
+    }
+
+    static func main(_ args: [String], environment: [String: String]) -> Int32 {
+        let parsed = parse(args)
+        guard case .run(let verb, let positional, let flags) = parsed else {
+            if case .exit(let code) = parsed { return code }
             return 2
         }
-        if verb == "route" {
-            return route(Array(positional.dropFirst()), flags: flags, environment: environment)
-        }
+        if verb == "route" { return route(positional, flags: flags, environment: environment) }
         let commands = ["add": "ADD", "del": "DEL", "check": "CHECK", "gc": "GC", "status": "STATUS"]
-        guard let command = commands[verb] else { SwnetMain.err("swnet: unknown command \"\(verb)\"\n" + usage); return 2 }
-        let netns = positional.count > 2 ? FileSystemPath.absolute(positional[2]) : ""
-        if ["ADD", "DEL", "CHECK"].contains(command) && netns.isEmpty {
-            SwnetMain.err("swnet: \(verb) needs NETNS (a path such as /run/netns/NAME)")
-            return 2
-        }
+        let command = commands[verb]!
+        let network = positional[0]
+        let netns = positional.count > 1 ? FileSystemPath.absolute(positional[1]) : ""
         do {
-            var json = try loadConfig(network, confDir: flags["conf-dir"]?.last ?? environment["NETCONFPATH"] ?? "/etc/cni/net.d")
-            let conf0 = try NetworkConfig(json: json)
+            let list = try loadNetwork(network, confDir: flags["conf-dir"]?.last ?? environment["NETCONFPATH"] ?? "/etc/cni/net.d")
             let id = flags["id"]?.last ?? "swnet-" + String(fnv1a(netns), radix: 16)
             let ifname = flags["ifname"]?.last ?? environment["CNI_IFNAME"] ?? "eth0"
-            let cache = Cache(dir: flags["cache-dir"]?.last ?? "/var/lib/cni", network: conf0.name)
+            let cache = ResultCache(dir: flags["cache-dir"]?.last ?? "/var/lib/cni", network: list.name)
             var env = CNIEnvironment(command: command, containerID: id, netns: netns, ifname: ifname,
                                      args: flags["args"]?.last ?? environment["CNI_ARGS"] ?? "",
                                      path: flags["cni-path"]?.last ?? environment["CNI_PATH"] ?? "/usr/lib/cni:/opt/cni/bin")
-            if command == "CHECK" || command == "DEL", let prev = cache.result(id: id, ifname: ifname) {
-                json = json.setting("prevResult", prev)
-            }
+            if command != "GC" { try env.validate() }  // (the id and ifname name a cache file)
+            var extra: [(String, JSONValue)] = []
             if command == "GC" {
-                let valid: [String] = flags["valid"] ?? cache.attachments().map { "\($0.containerID)/\($0.ifname)" }
-                json = json.setting("cni.dev/valid-attachments", .array(valid.map { v in
-                    let p = v.split(separator: "/", maxSplits: 1).map(String.init)
-                    return .object([("containerID", .string(p[0])), ("ifname", .string(p.count > 1 ? p[1] : "eth0"))])
-                }))
+                let valid = flags["valid"].map { list in
+                    list.map { v in
+                        let p = v.split(separator: "/", maxSplits: 1).map(String.init)
+                        return NetworkConfig.Attachment(containerID: p[0], ifname: p.count > 1 ? p[1] : "eth0")
+                    }
+                } ?? cache.attachments()
+                extra.append(("cni.dev/valid-attachments", .array(valid.map { a in
+                    .object([("containerID", .string(a.containerID)), ("ifname", .string(a.ifname))])
+                })))
                 env.containerID = ""
             }
-            let conf = try NetworkConfig(json: json)
-            try env.validate()
-            let text = try SwnetMain.run(conf, env)
-            if command == "ADD", let text { cache.store(id: id, ifname: ifname, result: text); SwnetMain.out(text) }
+            let cached = command == "CHECK" || command == "DEL" ? cache.result(id: id, ifname: ifname) : nil
+            let result = try list.run(command, env: env, cached: cached, extra: extra)
+            if command == "ADD", let result {
+                cache.store(id: id, ifname: ifname, result: result)
+                SwnetMain.out(result.serialized())
+            }
             if command == "DEL" { cache.remove(id: id, ifname: ifname) }
             return 0
-        } catch let error as CNIError {
-            SwnetMain.err("swnet: \(verb): \(error.description) (CNI error \(error.code.rawValue))")
-            return 1
         } catch {
-            SwnetMain.err("swnet: \(verb): \(error)")
+            SwnetMain.err("swnet: \(verb): \(error.description) (CNI error \(error.code.rawValue))")
             return 1
         }
     }
@@ -125,64 +170,101 @@ enum SwnetCLI {
         }
     }
 
-    /// A config file, or the network of that name in `confDir`; for a .conflist, its swnet
-    /// plugin with the list's name and cniVersion.
-    static func loadConfig(_ ref: String, confDir: String) throws(CNIError) -> JSONValue {
+    /// A network as a runtime loads it: a .conf is a list of one plugin.
+    struct NetworkList {
+        var name: String
+        var cniVersion: String
+        var plugins: [JSONValue]
+
+        /// Each plugin in turn (DEL in reverse), each given the previous one's result, as
+        /// libcni's AddNetworkList and cnitool do. swnet's own plugin runs in this process.
+        /// A failed ADD removes what the earlier plugins made. Returns ADD's final result.
+        func run(_ command: String, env: CNIEnvironment, cached: JSONValue?, extra: [(String, JSONValue)]) throws(CNIError) -> JSONValue? {
+            var prev = cached
+            let order = command == "DEL" ? Array(plugins.reversed()) : plugins
+            for (i, plugin) in order.enumerated() {
+                var conf = plugin.setting("name", .string(name)).setting("cniVersion", .string(cniVersion))
+                if command != "ADD" && command != "GC" && command != "STATUS", let prev { conf = conf.setting("prevResult", prev) }
+                if command == "ADD", let prev { conf = conf.setting("prevResult", prev) }
+                for (k, v) in extra { conf = conf.setting(k, v) }
+                do throws(CNIError) {
+                    let out = try runPlugin(conf, command: command, env: env)
+                    if command == "ADD" {
+                        guard let out else { throw CNIError(.internalError, "plugin \(i) (\(plugin["type"]?.stringValue ?? "?")) of \(name) returned no result") }
+                        prev = out
+                    }
+                } catch {
+                    if command == "ADD" && i > 0 {
+                        // Undo the plugins that succeeded (their DEL with what they returned).
+                        _ = try? NetworkList(name: name, cniVersion: cniVersion, plugins: Array(plugins[..<i]))
+                            .run("DEL", env: CNIEnvironment(command: "DEL", containerID: env.containerID, netns: env.netns,
+                                                            ifname: env.ifname, args: env.args, path: env.path),
+                                 cached: prev, extra: [])
+                    }
+                    throw error
+                }
+            }
+            return command == "ADD" ? prev : nil
+        }
+
+        func runPlugin(_ conf: JSONValue, command: String, env: CNIEnvironment) throws(CNIError) -> JSONValue? {
+            let type = conf["type"]?.stringValue ?? ""
+            if type == "swnet" {
+                let text = try SwnetMain.run(try NetworkConfig(json: conf), env)
+                return try text.map { t throws(CNIError) in
+                    do { return try JSONParser.parse(Array(t.utf8)) } catch { throw CNIError(.internalError, "swnet's own result does not parse") }
+                }
+            }
+            let output = try Delegate.run(type, command: command, config: conf, env: env, delegated: false)
+            _ = try Delegate.result(output, type: type)  // its error, as a CNIError
+            guard command == "ADD" else { return nil }
+            do { return try JSONParser.parse(output.stdout) } catch { throw CNIError(.decodingFailure, "\(type) returned a result that does not parse") }
+        }
+    }
+
+    /// A config file, or the network of that name in `confDir` (.conf, .conflist, .json).
+    static func loadNetwork(_ ref: String, confDir: String) throws(CNIError) -> NetworkList {
         var candidates: [String] = []
         if access(ref, F_OK) == 0 { candidates = [ref] } else if let dir = opendir(confDir) {
             while let e = readdir(dir) {
-                let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let n = withUnsafeBytes(of: e.pointee.d_name) { cText($0) }
                 if n.hasSuffix(".conf") || n.hasSuffix(".conflist") || n.hasSuffix(".json") { candidates.append(confDir + "/" + n) }
             }
             closedir(dir)
             candidates.sort()
         }
         for path in candidates {
-            guard let bytes = try? readSmallFile(path), let json = try? JSONParser.parse(bytes) else {
-                if candidates.count == 1 { throw CNIError(.decodingFailure, "cannot read network config", path) }
+            let bytes: [UInt8]
+            do { bytes = try readFile(path) } catch {
+                if candidates.count == 1 { throw error }
+                continue
+            }
+            guard let json = try? JSONParser.parse(bytes) else {
+                if candidates.count == 1 { throw CNIError(.decodingFailure, "cannot parse network config", path) }
                 continue
             }
             if candidates.count > 1 && json["name"]?.stringValue != ref { continue }
+            let name = json["name"]?.stringValue ?? ref
+            let version = json["cniVersion"]?.stringValue ?? "1.0.0"
             if let plugins = json["plugins"]?.arrayValue {
-                guard let plugin = plugins.first(where: { $0["type"]?.stringValue == "swnet" }) else {
-                    throw CNIError(.invalidConfig, "\(path) has no plugin of type swnet")
+                guard !plugins.isEmpty else { throw CNIError(.invalidConfig, "\(path): plugins: the list is empty") }
+                for (i, p) in plugins.enumerated() where p["type"]?.stringValue?.isEmpty ?? true {
+                    throw CNIError(.invalidConfig, "\(path): plugins[\(i)].type: is required")
                 }
-                return plugin.setting("name", json["name"] ?? .string(ref)).setting("cniVersion", json["cniVersion"] ?? .string("1.1.0"))
+                return NetworkList(name: name, cniVersion: version, plugins: plugins)
             }
-            return json
+            return NetworkList(name: name, cniVersion: version, plugins: [json])
         }
         throw CNIError(.invalidConfig, "no network config \"\(ref)\"", "not a file, and no config with that name in \(confDir)")
     }
 
-    /// libcni's result cache: <dir>/results/<network>-<id>-<ifname>.
-    struct Cache {
-        let dir: String
-        let network: String
-        var results: String { dir + "/results" }
-        func path(_ id: String, _ ifname: String) -> String { "\(results)/\(network)-\(id)-\(ifname)" }
-        func result(id: String, ifname: String) -> JSONValue? {
-            guard let b = try? readSmallFile(path(id, ifname)) else { return nil }
-            return try? JSONParser.parse(b)
+    /// The swnet plugin of a network (for `swnet route`).
+    static func loadConfig(_ ref: String, confDir: String) throws(CNIError) -> JSONValue {
+        let list = try loadNetwork(ref, confDir: confDir)
+        guard let plugin = list.plugins.first(where: { $0["type"]?.stringValue == "swnet" }) else {
+            throw CNIError(.invalidConfig, "network \(list.name) has no plugin of type swnet")
         }
-        func store(id: String, ifname: String, result: String) {
-            _ = mkdir(dir, 0o755)
-            _ = mkdir(results, 0o700)
-            _ = nl_write_file(path(id, ifname), result)
-        }
-        func remove(id: String, ifname: String) { unlink(path(id, ifname)) }
-        func attachments() -> [NetworkConfig.Attachment] {
-            guard let d = opendir(results) else { return [] }
-            defer { closedir(d) }
-            var out: [NetworkConfig.Attachment] = []
-            while let e = readdir(d) {
-                let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                guard n.hasPrefix(network + "-") else { continue }
-                let rest = n.dropFirst(network.count + 1)
-                guard let dash = rest.lastIndex(of: "-") else { continue }
-                out.append(.init(containerID: String(rest[..<dash]), ifname: String(rest[rest.index(after: dash)...])))
-            }
-            return out
-        }
+        return plugin.setting("name", .string(list.name)).setting("cniVersion", .string(list.cniVersion))
     }
 }
 

@@ -10,7 +10,9 @@ public enum SwnetMain {
         if argv.count == 3 && argv[1] == "dns-server" {
             return DNSServer.main(directory: argv[2])
         }
-        if environment["CNI_COMMAND"] != nil {
+        if environment["CNI_COMMAND"] != nil || argv.count <= 1 {
+            // (No arguments and no CNI_COMMAND: a runtime that lost the variable gets an error
+            // object it can parse; the usage goes to stderr.)
             return plugin(ipamOnly: name == IPAM.builtin, environment: environment)
         }
         return SwnetCLI.main(Array(argv.dropFirst()), environment: environment)
@@ -21,6 +23,10 @@ public enum SwnetMain {
         let env = CNIEnvironment(environment)
         var version = "1.1.0"
         do {
+            if env.command.isEmpty {
+                err(SwnetCLI.usage)
+                throw CNIError(.invalidEnvironment, "required environment variables missing", "CNI_COMMAND")
+            }
             let input = readAll(0)
             if env.command == "VERSION" {
                 let supported = JSONValue.array(NetworkConfig.supportedVersions.map { .string($0) })
@@ -34,6 +40,10 @@ public enum SwnetMain {
             if case .string(let v)? = json["cniVersion"] { version = v }
             let conf = try NetworkConfig(json: json)
             try env.validate()
+            if !ipamOnly && environment[CNIEnvironment.delegatedMarker] != nil && env.command != "VERSION" {
+                throw CNIError(.invalidConfig, "plugin delegation cycle",
+                               "swnet (type \"\(conf.type)\") was started as another plugin's delegate; check ipam.type in network \(conf.name)")
+            }
             if let text = try run(conf, env, ipamOnly: ipamOnly) { out(text) }
             return 0
         } catch let error as CNIError {

@@ -26,6 +26,7 @@ struct nl_link_info {
   uint8_t mac[6];
   int32_t has_mac;
   char kind[16];       // "bridge", "veth", ...
+  char alias[256];     // IFLA_IFALIAS: swnet records the attachment that owns a host veth here
 };
 
 // All return 0 or -errno.
@@ -42,12 +43,28 @@ int nl_link_set(struct nl_sock *nl, int32_t index, int up, int32_t master, uint3
 int nl_link_promisc(struct nl_sock *nl, int32_t index, int on);
 int nl_brport_hairpin(struct nl_sock *nl, int32_t index, int on);
 int nl_link_del(struct nl_sock *nl, const char *name);
-// Removes a link without waiting for the kernel (unregistering a veth takes ~15 ms): it is
-// taken down and renamed at once, so its name is free for a new ADD, and a detached helper
-// process deletes it. 0, -ENODEV when there is no such link, or -errno.
-int nl_link_retire(struct nl_sock *nl, const char *name);
-// Every link: names (16 bytes each) and masters; returns the count or -errno.
-int nl_link_dump(struct nl_sock *nl, char *names, int32_t *masters, int max);
+int nl_link_del_index(struct nl_sock *nl, int32_t index);
+// Names link `index`, records `alias` on it and sets it up or down (-1: unchanged), in one
+// request. -EEXIST when another link has that name.
+int nl_link_setup(struct nl_sock *nl, int32_t index, const char *name, const char *alias, int up);
+// Takes link `index` down and renames it to `retired` (a fresh "swdel........" name written
+// there, 16 bytes), so its old name is free at once. 0 or -errno.
+int nl_link_retire(struct nl_sock *nl, int32_t index, char *retired);
+// Deletes the link `name` (a retired one) without waiting (unregistering a veth takes
+// ~15 ms): a detached helper with a netlink socket of its own, opened here in the namespace
+// at `netns_path` (NULL: ours), does it. Deletes at once when it cannot fork. 0 or -errno.
+int nl_reap(const char *netns_path, const char *name);
+
+struct nl_link_entry {
+  int32_t index;
+  int32_t master;
+  char name[16];
+  char alias[256];
+};
+// Every link; returns the count (at most `max`) or -errno.
+int nl_link_dump(struct nl_sock *nl, struct nl_link_entry *out, int max);
+// 4 random bytes as 8 hex digits (for temporary link names).
+void nl_random_hex8(char out[9]);
 // family AF_INET/AF_INET6; addr 4 or 16 bytes. EEXIST is returned as is.
 int nl_addr_add(struct nl_sock *nl, int32_t index, int family, const uint8_t *addr, uint8_t prefix);
 // Lists the addresses of a link: writes up to `max` entries of 17 bytes (family byte, then 16
@@ -59,6 +76,11 @@ int nl_route_add(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst
 int nl_route_del(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst_len);
 // Counts routes to dst/dst_len in the main table (for CHECK). Returns count or -errno.
 int nl_route_count(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst_len);
+
+// Adds (add = 1) or deletes one element of nftables set `set` in `table` of `family`
+// (NFPROTO_INET = 1, ...) in one batch; `key` in network order. Adding an element that is
+// there is fine. 0 or -errno (-ENOENT: no such table or set).
+int nl_nft_set_element(int add, int family, const char *table, const char *set, const uint8_t *key, uint32_t key_len);
 
 // Writes a sysctl of the current network namespace ("net/ipv4/ip_forward").
 int nl_sysctl(const char *key, const char *value);

@@ -60,6 +60,18 @@ public struct DNSQuery: Sendable {
         return out
     }
 
+    /// Where the (single, uncompressed) question of a message ends, or nil.
+    public static func questionEnd(_ packet: [UInt8]) -> Int? {
+        var i = 12
+        while i < packet.count {
+            let n = Int(packet[i])
+            if n == 0 { return i + 5 <= packet.count ? i + 5 : nil }
+            guard n < 64 else { return nil }
+            i += 1 + n
+        }
+        return nil
+    }
+
     /// Just the header of a packet that could not be parsed as a question: FORMERR.
     public static func formatError(_ packet: [UInt8]) -> [UInt8]? {
         guard packet.count >= 12, packet[2] & 0x80 == 0 else { return nil }

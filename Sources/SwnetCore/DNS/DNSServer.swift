@@ -3,9 +3,15 @@ import Glibc
 import JSONCore
 
 /// The per-network DNS server (`swnet dns-server DIR`): authoritative for the network's domain
-/// and reverse names from the records file, a forwarder for everything else. One process,
-/// poll loop, no threads; forwarded queries get a fresh id and are matched back, so a slow
-/// upstream never delays local answers.
+/// and reverse names from the records file, a forwarder for everything else, on UDP and TCP
+/// port 53. One process, poll loop, no threads.
+///
+/// Forwarding is built so that a pod cannot feed it answers (off-path cache poisoning): each
+/// upstream query leaves from a socket of its own, connected to the server asked (the kernel
+/// drops datagrams from anywhere else, and the source port is a fresh random one), with a
+/// random id; an answer counts only with that id and the same question. The table of queries
+/// in flight is bounded: when full, a client gets SERVFAIL at once. A local answer too big for
+/// UDP's 512 bytes goes out truncated (TC) and the client asks again over TCP.
 public enum DNSServer {
     struct Config {
         var listen: [IPAddress]
@@ -16,13 +22,29 @@ public enum DNSServer {
         var subnets: [CIDR]
     }
 
+    /// Where an answer goes back to.
+    enum Client {
+        case udp(socket: Int32, address: sockaddr_storage, length: socklen_t)
+        case tcp(socket: Int32, serial: UInt64)
+    }
+
     struct Pending {
-        var socket: Int32
-        var client: sockaddr_storage
-        var clientLength: socklen_t
-        var id: UInt16
+        var client: Client
+        var clientID: UInt16
+        var upstreamID: UInt16
+        var question: [UInt8]
         var deadline: Double
     }
+
+    struct TCPConnection {
+        var serial: UInt64
+        var buffer: [UInt8] = []
+        var deadline: Double
+    }
+
+    static let maxPending = 512
+    static let maxTCP = 64
+    static let udpLimit = 512
 
     public static func main(directory: String) -> Int32 {
         // A daemon keeps nothing of whoever started it (a runtime waits on its pipes).
@@ -33,33 +55,141 @@ public enum DNSServer {
         guard lockFd >= 0, flock(lockFd, LOCK_EX | LOCK_NB) == 0 else { return 0 }
         guard let bytes = try? readSmallFileAny(registry.config), let json = try? JSONParser.parse(bytes),
               let config = parse(json) else { return 1 }
+        signal(SIGPIPE, SIG_IGN)
         var listeners: [Int32] = []
+        var tcpListeners: [Int32] = []
         for address in config.listen {
-            let fd = socket(address.isV4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            var one: Int32 = 1
-            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            guard fd >= 0, withSockaddr(address, 53, { bind(fd, $0, $1) }) == 0 else { return 1 }
-            listeners.append(fd)
+            for stream in [false, true] {
+                let kind = stream ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_DGRAM.rawValue)
+                let fd = socket(address.isV4 ? AF_INET : AF_INET6, kind | Int32(SOCK_CLOEXEC.rawValue), 0)
+                var one: Int32 = 1
+                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+                guard fd >= 0, withSockaddr(address, 53, { bind(fd, $0, $1) }) == 0 else { return 1 }
+                if stream {
+                    guard listen(fd, 64) == 0 else { return 1 }
+                    tcpListeners.append(fd)
+                } else {
+                    listeners.append(fd)
+                }
+            }
         }
-        let up4 = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        let up6 = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         _ = registry.writePid(getpid())
 
         var zone = Zone(registry: registry, config: config)
-        var pending: [UInt16: Pending] = [:]
-        var nextID = UInt16(truncatingIfNeeded: getpid())
-        var buf = [UInt8](repeating: 0, count: 4096)
+        var pending: [Int32: Pending] = [:]       // by upstream socket
+        var connections: [Int32: TCPConnection] = [:]
+        var serial: UInt64 = 0
+        var buf = [UInt8](repeating: 0, count: 65536)
+
+        func reply(_ client: Client, _ bytes: [UInt8]) {
+            switch client {
+            case .udp(let fd, var address, let length):
+                var out = bytes
+                if out.count > udpLimit { out = truncated(out) }
+                send(fd, out, &address, length)
+            case .tcp(let fd, let s):
+                guard connections[fd]?.serial == s, bytes.count <= 65535 else { return }
+                let framed = [UInt8(bytes.count >> 8), UInt8(bytes.count & 0xff)] + bytes
+                if !writeAll(fd, framed) { close(fd); connections[fd] = nil }
+            }
+        }
+
+        func handle(_ packet: [UInt8], from client: Client, now: Double) {
+            guard let query = DNSQuery(packet) else {
+                if let err = DNSQuery.formatError(packet) { reply(client, err) }
+                return
+            }
+            zone.reloadIfChanged()
+            switch zone.answer(query) {
+            case .reply(let bytes):
+                reply(client, bytes)
+            case .forward(let server, let port):
+                guard pending.count < maxPending, let (fd, id) = upstreamQuery(packet, server, port) else {
+                    reply(client, query.response(rcode: 2, answers: [], authoritative: false))
+                    return
+                }
+                pending[fd] = Pending(client: client, clientID: query.id, upstreamID: id, question: query.question, deadline: now + 3)
+            case .drop:
+                break
+            }
+        }
+
         // Until its network has no names left (DEL of the last pod also stops it), or its
         // directory is gone.
         while access(directory, F_OK) == 0 {
             zone.reloadIfChanged()
             if zone.byName.isEmpty { break }
-            var fds = (listeners + [up4, up6]).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let upstreamFds = Array(pending.keys)
+            let tcpFds = Array(connections.keys)
+            var fds = (listeners + tcpListeners + upstreamFds + tcpFds).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let ready = poll(&fds, nfds_t(fds.count), 500)
             let now = monotonic()
-            pending = pending.filter { $0.value.deadline > now }
+            for (fd, p) in pending where p.deadline <= now {
+                close(fd)
+                pending[fd] = nil
+            }
+            for (fd, c) in connections where c.deadline <= now {
+                close(fd)
+                connections[fd] = nil
+            }
             if ready <= 0 { continue }
-            for p in fds where p.revents & Int16(POLLIN) != 0 {
+            for p in fds where p.revents != 0 {
+                if tcpListeners.contains(p.fd) {
+                    let fd = accept(p.fd, nil, nil)
+                    guard fd >= 0 else { continue }
+                    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+                    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+                    if connections.count >= maxTCP { close(fd); continue }
+                    serial += 1
+                    connections[fd] = TCPConnection(serial: serial, deadline: now + 10)
+                    continue
+                }
+                if var connection = connections[p.fd] {
+                    let n = buf.withUnsafeMutableBytes { recv(p.fd, $0.baseAddress, $0.count, 0) }
+                    if n <= 0 {
+                        if n < 0 && (errno == EAGAIN || errno == EINTR) { continue }
+                        close(p.fd)
+                        connections[p.fd] = nil
+                        continue
+                    }
+                    connection.buffer += buf[0..<n]
+                    var messages: [[UInt8]] = []
+                    while connection.buffer.count >= 2 {
+                        let length = Int(connection.buffer[0]) << 8 | Int(connection.buffer[1])
+                        guard connection.buffer.count >= 2 + length else { break }
+                        messages.append(Array(connection.buffer[2..<(2 + length)]))
+                        connection.buffer.removeFirst(2 + length)
+                    }
+                    connection.deadline = now + 10
+                    connections[p.fd] = connection
+                    for m in messages { handle(m, from: .tcp(socket: p.fd, serial: connection.serial), now: now) }
+                    continue
+                }
+                if let q = pending[p.fd] {
+                    // Connected: only the server asked can send here. Its answer counts with our
+                    // id and the question we asked; anything else is ignored.
+                    let n = buf.withUnsafeMutableBytes { recv(p.fd, $0.baseAddress, $0.count, 0) }
+                    if n < 0 && errno != EAGAIN && errno != EINTR {
+                        // The server is unreachable (ICMP): SERVFAIL now rather than at the deadline.
+                        close(p.fd)
+                        pending[p.fd] = nil
+                        reply(q.client, servfail(q))
+                        continue
+                    }
+                    guard n >= 12 + q.question.count else { continue }
+                    let id = UInt16(buf[0]) << 8 | UInt16(buf[1])
+                    let qdcount = UInt16(buf[4]) << 8 | UInt16(buf[5])
+                    guard id == q.upstreamID, buf[2] & 0x80 != 0, qdcount == 1,
+                          buf[12..<(12 + q.question.count)].elementsEqual(q.question) else { continue }
+                    var answer = Array(buf[0..<n])
+                    answer[0] = UInt8(q.clientID >> 8)
+                    answer[1] = UInt8(q.clientID & 0xff)
+                    close(p.fd)
+                    pending[p.fd] = nil
+                    reply(q.client, answer)
+                    continue
+                }
+                guard p.revents & Int16(POLLIN) != 0, listeners.contains(p.fd) else { continue }
                 var from = sockaddr_storage()
                 var fromLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
                 let n = buf.withUnsafeMutableBytes { raw in
@@ -68,41 +198,61 @@ public enum DNSServer {
                     }
                 }
                 guard n > 0 else { continue }
-                let packet = Array(buf[0..<n])
-                if p.fd == up4 || p.fd == up6 {
-                    // An upstream's answer: back to the client with its own id.
-                    guard n >= 2 else { continue }
-                    let id = UInt16(packet[0]) << 8 | UInt16(packet[1])
-                    guard var q = pending.removeValue(forKey: id) else { continue }
-                    var reply = packet
-                    reply[0] = UInt8(q.id >> 8)
-                    reply[1] = UInt8(q.id & 0xff)
-                    _ = withUnsafePointer(to: &q.client) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(q.socket, reply, reply.count, 0, $0, q.clientLength) }
-                    }
-                    continue
-                }
-                guard let query = DNSQuery(packet) else {
-                    if let err = DNSQuery.formatError(packet) { send(p.fd, err, &from, fromLength) }
-                    continue
-                }
-                zone.reloadIfChanged()
-                switch zone.answer(query) {
-                case .reply(let bytes):
-                    send(p.fd, bytes, &from, fromLength)
-                case .forward(let server, let port):
-                    repeat { nextID &+= 1 } while pending[nextID] != nil
-                    var out = packet
-                    out[0] = UInt8(nextID >> 8)
-                    out[1] = UInt8(nextID & 0xff)
-                    pending[nextID] = Pending(socket: p.fd, client: from, clientLength: fromLength, id: query.id, deadline: now + 3)
-                    _ = withSockaddr(server, port) { sendto(server.isV4 ? up4 : up6, out, out.count, 0, $0, $1) }
-                case .drop:
-                    break
-                }
+                handle(Array(buf[0..<n]), from: .udp(socket: p.fd, address: from, length: fromLength), now: now)
             }
         }
         return 0
+    }
+
+    /// Sends `packet` to the server from a new socket connected to it (a fresh random port),
+    /// under a random id. The socket and the id, or nil.
+    static func upstreamQuery(_ packet: [UInt8], _ server: IPAddress, _ port: UInt16) -> (Int32, UInt16)? {
+        let fd = socket(server.isV4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        // (SystemRandomNumberGenerator: getrandom(2), unpredictable.)
+        let id = UInt16.random(in: 0...UInt16.max)
+        guard withSockaddr(server, port, { connect(fd, $0, $1) }) == 0 else {
+            close(fd)
+            return nil
+        }
+        var out = packet
+        out[0] = UInt8(id >> 8)
+        out[1] = UInt8(id & 0xff)
+        guard Glibc.send(fd, out, out.count, 0) == out.count else {
+            close(fd)
+            return nil
+        }
+        return (fd, id)
+    }
+
+    /// SERVFAIL for a query in flight: its header and question, the client's id.
+    static func servfail(_ q: Pending) -> [UInt8] {
+        [UInt8(q.clientID >> 8), UInt8(q.clientID & 0xff), 0x81, 0x82, 0, 1, 0, 0, 0, 0, 0, 0] + q.question
+    }
+
+    /// The header and question of an answer, with TC set: the client asks again over TCP.
+    static func truncated(_ answer: [UInt8]) -> [UInt8] {
+        guard answer.count >= 12, let q = DNSQuery.questionEnd(answer) else { return Array(answer.prefix(12)) }
+        var out = Array(answer[0..<q])
+        out[2] |= 0x02
+        out[6] = 0; out[7] = 0; out[8] = 0; out[9] = 0; out[10] = 0; out[11] = 0
+        return out
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var off = 0
+        var waited = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n > 0 { off += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            // A client that does not read: give it a second, then drop it.
+            guard n < 0 && errno == EAGAIN && waited < 100 else { return false }
+            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&p, 1, 10)
+            waited += 1
+        }
+        return true
     }
 
     static func send(_ fd: Int32, _ bytes: [UInt8], _ to: inout sockaddr_storage, _ length: socklen_t) {
