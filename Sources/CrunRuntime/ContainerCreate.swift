@@ -4,6 +4,11 @@ import JSONCore
 import OCISpec
 
 /// `create`: everything is set up and the init waits, blocked, until `start`.
+///
+/// The state directory is registered first and each step records what it is about to make
+/// before making it (the cgroup's path, then the init's pid the moment it is cloned), so that
+/// whenever this process dies, `delete --force` finds and removes all of it. A failure undoes
+/// each step next to where it was done.
 public enum ContainerCreate {
     public struct Request {
         public var id: String
@@ -12,27 +17,37 @@ public enum ContainerCreate {
         public var consoleSocket: String?
         public var network: PodNetwork.Request?
         public var options = PlanOptions()
+        /// run in the foreground: the pty master comes back to the caller, which relays it.
+        public var relayTerminal = false
         public init(id: String, bundle: Bundle) {
             self.id = id
             self.bundle = bundle
         }
     }
 
+    @discardableResult
     public static func create(_ request: Request, store: StateStore, warn: (String) -> Void,
-                              debug: (String) -> Void = { _ in }) throws(RuntimeError) {
+                              debug: (String) -> Void = { _ in }) throws(RuntimeError) -> LaunchedContainer {
         var spec = try request.bundle.loadSpec()
         // Validate (and plan) before anything is made; planned again only if --network
         // changes the config.
         var plan = try ContainerPlanner().plan(spec, bundle: request.bundle.path, options: request.options)
-        if plan.terminal && request.consoleSocket == nil {
+        if plan.terminal && request.consoleSocket == nil && !request.relayTerminal {
             throw .usage("process.terminal is true: create needs --console-socket to hand the terminal to")
         }
         let needsHookPause = !HookRunner.hooks(.prestart, in: spec).isEmpty
             || !HookRunner.hooks(.createRuntime, in: spec).isEmpty || !HookRunner.hooks(.createContainer, in: spec).isEmpty
 
+        // 1. Registered: from here on the id is taken and `list` shows it.
         let handle = try store.create(request.id)
         var committed = false
         defer { if !committed { try? store.remove(handle) } }
+        var state = ContainerState(id: request.id, pid: 0, status: .creating, bundle: request.bundle.path,
+                                   rootfs: plan.rootfs, created: rfc3339Now(), annotations: spec.annotations, initStartTime: 0)
+        state.pidFile = request.pidFile.map { FileSystem.absolute($0, base: FileSystem.currentDirectory()) }
+        try store.write(state, in: handle)
+
+        // 2. The network: recorded (network.json) before it is attached.
         if let req = request.network {
             let pod = PodNetwork(request: req, id: request.id, directory: handle.path + "/network")
             try FileSystem.replaceFile(handle.path + "/network.json", contents: req.json.serialized())
@@ -42,6 +57,7 @@ public enum ContainerCreate {
         }
         defer { if !committed, let req = request.network { PodNetwork(request: req, id: request.id, directory: handle.path + "/network").detach() } }
         for w in plan.warnings where !w.hasPrefix("hooks:") { warn(w) }
+        for n in plan.notes { debug(n) }
         plan.hookPause = needsHookPause
 
         // Kept for exec (namespaces, process defaults) and for the poststop hooks of delete.
@@ -50,20 +66,24 @@ public enum ContainerCreate {
         let listener = try StartSocket.listen(in: handle)
         defer { close(listener) }
 
-        let cgroup = try ContainerCgroup.prepare(spec, id: request.id, options: request.options, warn: warn, debug: debug)
+        // 3. The cgroup: its path recorded before it is made.
+        let cgroup = try ContainerCgroup.prepare(spec, id: request.id, options: request.options, warn: warn, debug: debug) { c throws(RuntimeError) in
+            state.cgroupPath = c.path
+            try store.write(state, in: handle)
+        }
         defer {
             if let cgroup {
                 if committed { close(cgroup.fd) } else { cgroup.discard() }
             }
         }
 
-        let created = rfc3339Now()
-        var state = ContainerState(id: request.id, pid: 0, status: .creating, bundle: request.bundle.path,
-                                   rootfs: plan.rootfs, created: created, annotations: spec.annotations, initStartTime: 0)
-        state.cgroupPath = cgroup?.cgroup.path
+        // 4. The init: recorded the moment it is cloned.
         var options = Launcher.Options()
         options.cgroupFd = cgroup?.fd ?? -1
         options.startSocket = listener
+        options.onSpawn = { (pid: pid_t) throws(RuntimeError) in
+            try store.recordInit(pid, startTime: ProcStat(pid: pid)?.startTime ?? 0, in: handle)
+        }
         options.atHookPoint = { (pid: pid_t) throws(RuntimeError) in
             var hookState = state
             hookState.pid = pid
@@ -78,11 +98,12 @@ public enum ContainerCreate {
             return s.specJSON(status: .creating)
         }
         let launched = try Launcher.launch(plan, options: options)
+        var consoleMaster = launched.consoleMaster
         func abort(_ error: RuntimeError) -> RuntimeError {
             kill(launched.pid, SIGKILL)
             var status: Int32 = 0
             waitpid(launched.pid, &status, 0)
-            if let m = launched.consoleMaster { close(m) }
+            if let m = consoleMaster { close(m) }
             return error
         }
         guard let stat = ProcStat(pid: launched.pid) else {
@@ -93,15 +114,17 @@ public enum ContainerCreate {
         state.status = .created
         do {
             try store.write(state, in: handle)
-            if let master = launched.consoleMaster, let socket = request.consoleSocket {
+            if let master = consoleMaster, let socket = request.consoleSocket {
                 try ConsoleSocket.send(master: master, to: socket)
                 close(master)
+                consoleMaster = nil
             }
             if let pidFile = request.pidFile { try PidFile.write(pidFile, pid: launched.pid) }
         } catch {
             throw abort(error)
         }
         committed = true
+        return LaunchedContainer(pid: launched.pid, consoleMaster: consoleMaster)
     }
 }
 

@@ -20,8 +20,11 @@ public struct ContainerState: Sendable {
     public var annotations: [String: String]?
     /// The init's start time (field 22 of /proc/<pid>/stat): tells our init from a reused pid.
     public var initStartTime: UInt64
-    /// The container's cgroup directory (absolute), when it has one.
+    /// The container's cgroup directory (absolute), when it has one. Recorded before the
+    /// cgroup is made, so that `delete --force` finds it after a crash of `create`.
     public var cgroupPath: String?
+    /// create --pid-file: removed by delete when it still names the init.
+    public var pidFile: String?
 
     public init(id: String, pid: Int32, status: Status, bundle: String, rootfs: String, created: String,
                 annotations: [String: String]?, initStartTime: UInt64) {
@@ -52,6 +55,7 @@ public struct ContainerState: Sendable {
         annotations = try o.optional("annotations")
         initStartTime = try o.required("initStartTime")
         cgroupPath = try o.optional("cgroupPath")
+        pidFile = try o.optional("pidFile")
     }
 
     /// The init is the process we started and has not exited.
@@ -89,6 +93,7 @@ public struct ContainerState: Sendable {
         members["pid"] = .number("\(pid)")
         members["initStartTime"] = .number("\(initStartTime)")
         if let cgroupPath { members["cgroupPath"] = .string(cgroupPath) }
+        if let pidFile { members["pidFile"] = .string(pidFile) }
         return .object(members)
     }
 }

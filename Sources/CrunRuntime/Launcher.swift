@@ -26,6 +26,9 @@ public enum Launcher {
         public var listenerState: ((pid_t) -> JSONValue)?
         /// The cgroup directory the init is cloned into (-1: the caller's).
         public var cgroupFd: Int32 = -1
+        /// Runs as soon as the init is cloned, with its pid (create records it: the init has
+        /// PDEATHSIG while it sets up, but not once it waits for `start`).
+        public var onSpawn: ((pid_t) throws(RuntimeError) -> Void)?
         public init() {}
     }
 
@@ -75,6 +78,11 @@ public enum Launcher {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             return error
+        }
+        do {
+            try options.onSpawn?(pid)
+        } catch {
+            throw abort(error)
         }
 
         if plan.newUserNamespace {
