@@ -25,6 +25,9 @@ public struct ContainerState: Sendable {
     public var cgroupPath: String?
     /// create --pid-file: removed by delete when it still names the init.
     public var pidFile: String?
+    /// Status `creating` and a command holds the directory's lock: a create in progress (or the
+    /// caller itself), not one a crash cut short.
+    public var locked = false
 
     public init(id: String, pid: Int32, status: Status, bundle: String, rootfs: String, created: String,
                 annotations: [String: String]?, initStartTime: UInt64) {
@@ -66,7 +69,7 @@ public struct ContainerState: Sendable {
 
     /// The status as it is now: a container whose init died is stopped.
     public var liveStatus: Status {
-        if status == .creating { return initAlive ? .creating : .stopped }
+        if status == .creating { return initAlive || locked ? .creating : .stopped }
         guard initAlive else { return .stopped }
         if status == .running, let c = cgroupPath, Cgroup.isFrozen(directory: c) { return .paused }
         return status

@@ -86,6 +86,7 @@ public struct StateStore {
             var state = ContainerState(id: id, pid: 0, status: .creating, bundle: "", rootfs: "", created: "",
                                        annotations: nil, initStartTime: 0)
             if let recorded = recordedInit(directory: dir) { (state.pid, state.initStartTime) = recorded }
+            state.locked = isLocked(dir)
             return state
         }
         var state: ContainerState
@@ -95,8 +96,9 @@ public struct StateStore {
             throw .container("container \"\(id)\": state file \(file) is corrupt (\(error))")
         }
         // The init is recorded the moment it is cloned, before state.json says more.
-        if state.status == .creating, state.pid == 0, let recorded = recordedInit(directory: dir) {
-            (state.pid, state.initStartTime) = recorded
+        if state.status == .creating {
+            if state.pid == 0, let recorded = recordedInit(directory: dir) { (state.pid, state.initStartTime) = recorded }
+            state.locked = isLocked(dir)
         }
         return state
     }
@@ -112,6 +114,14 @@ public struct StateStore {
     /// Records a just-cloned init (pid and start time), before anything else is known of it.
     public func recordInit(_ pid: pid_t, startTime: UInt64, in handle: Handle) throws(RuntimeError) {
         try FileSystem.replaceFile(handle.path + "/init", contents: "\(pid) \(startTime)\n")
+    }
+
+    /// Some command holds the directory's lock (also true for the caller's own handle).
+    func isLocked(_ dir: String) -> Bool {
+        let fd = Glibc.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK
     }
 
     /// The init recorded in the `init` file: pid and start time.

@@ -185,6 +185,12 @@ final class RunLifecycleTests {
         try "{\"ociVersion\"".write(toFile: root + "/half/state.json.tmp", atomically: false, encoding: .utf8)
         try "12".write(toFile: root + "/half/init.tmp", atomically: false, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: root + "/half/network/out", withDestinationPath: "/etc")
+        // While a command holds its lock (a create in progress) it is being created...
+        let lock = open(root + "/half", O_RDONLY | O_DIRECTORY)
+        #expect(lock >= 0 && flock(lock, LOCK_EX) == 0)
+        #expect(state("half")["status"] as? String == "creating")
+        close(lock)
+        // ...and once nobody does, a create that was cut short: stopped, still listed.
         #expect(state("half")["status"] as? String == "stopped")
         #expect(try cs(["list"]).stdout.contains("half "))
         let d = try cs(["delete", "--force", "half"])
