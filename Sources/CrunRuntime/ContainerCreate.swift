@@ -19,6 +19,9 @@ public enum ContainerCreate {
         public var options = PlanOptions()
         /// run in the foreground: the pty master comes back to the caller, which relays it.
         public var relayTerminal = false
+        /// run: the init goes straight on to execve (no wait for `start`), unless the config
+        /// has startContainer hooks; the container is then running, its poststart hooks run.
+        public var startAtOnce = false
         public init(id: String, bundle: Bundle) {
             self.id = id
             self.bundle = bundle
@@ -38,19 +41,19 @@ public enum ContainerCreate {
         let needsHookPause = !HookRunner.hooks(.prestart, in: spec).isEmpty
             || !HookRunner.hooks(.createRuntime, in: spec).isEmpty || !HookRunner.hooks(.createContainer, in: spec).isEmpty
 
-        // 1. Registered: from here on the id is taken and `list` shows it.
+        // 1. Registered: from here on the id is taken and `list` shows it (a directory without
+        // state.json reads as a container being created).
         let handle = try store.create(request.id)
         var committed = false
         defer { if !committed { try? store.remove(handle) } }
         var state = ContainerState(id: request.id, pid: 0, status: .creating, bundle: request.bundle.path,
                                    rootfs: plan.rootfs, created: rfc3339Now(), annotations: spec.annotations, initStartTime: 0)
         state.pidFile = request.pidFile.map { FileSystem.absolute($0, base: FileSystem.currentDirectory()) }
-        try store.write(state, in: handle)
 
         // 2. The network: recorded (network.json) before it is attached.
         if let req = request.network {
             let pod = PodNetwork(request: req, id: request.id, directory: handle.path + "/network")
-            try FileSystem.replaceFile(handle.path + "/network.json", contents: req.json.serialized())
+            try FileSystem.createFile(handle.path + "/network.json", contents: req.json.serialized())
             try pod.attach(hostname: spec.hostname)
             pod.apply(to: &spec)
             plan = try ContainerPlanner().plan(spec, bundle: request.bundle.path, options: request.options)
@@ -62,11 +65,13 @@ public enum ContainerCreate {
 
         // Kept for exec (namespaces, process defaults) and for the poststop hooks of delete.
         let configBytes = try FileSystem.readFile(request.bundle.configPath)
-        try FileSystem.replaceFile(handle.path + "/config.json", contents: String(decoding: configBytes, as: UTF8.self), mode: 0o600)
-        let listener = try StartSocket.listen(in: handle)
-        defer { close(listener) }
+        try FileSystem.createFile(handle.path + "/config.json", contents: configBytes, mode: 0o600)
+        // run starts the process at once unless startContainer hooks must run in between.
+        let startAtOnce = request.startAtOnce && HookRunner.hooks(.startContainer, in: spec).isEmpty
+        let listener = startAtOnce ? -1 : try StartSocket.listen(in: handle)
+        defer { if listener >= 0 { close(listener) } }
 
-        // 3. The cgroup: its path recorded before it is made.
+        // 3. The cgroup: its path recorded (state.json, status creating) before it is made.
         let cgroup = try ContainerCgroup.prepare(spec, id: request.id, options: request.options, warn: warn, debug: debug) { c throws(RuntimeError) in
             state.cgroupPath = c.path
             try store.write(state, in: handle)
@@ -111,7 +116,7 @@ public enum ContainerCreate {
         }
         state.pid = launched.pid
         state.initStartTime = stat.startTime
-        state.status = .created
+        state.status = startAtOnce ? .running : .created
         do {
             try store.write(state, in: handle)
             if let master = consoleMaster, let socket = request.consoleSocket {
@@ -124,7 +129,8 @@ public enum ContainerCreate {
             throw abort(error)
         }
         committed = true
-        return LaunchedContainer(pid: launched.pid, consoleMaster: consoleMaster)
+        if startAtOnce { ContainerStart.runPoststart(state, bundle: request.bundle.path, spec: spec, warn: warn) }
+        return LaunchedContainer(pid: launched.pid, consoleMaster: consoleMaster, started: startAtOnce)
     }
 }
 

@@ -7,6 +7,14 @@ public struct LaunchedContainer: Sendable {
     public let pid: pid_t
     /// The pty master, when process.terminal is set.
     public let consoleMaster: Int32?
+    /// create with startAtOnce: the process has exec'd, no `start` is needed.
+    public var started = false
+
+    public init(pid: pid_t, consoleMaster: Int32?, started: Bool = false) {
+        self.pid = pid
+        self.consoleMaster = consoleMaster
+        self.started = started
+    }
 }
 
 /// Runs a ContainerPlan: clones the init through the C shim, writes its id maps, and waits

@@ -27,12 +27,13 @@ public enum ContainerRun {
         let id = request.create.id
         var create = request.create
         create.relayTerminal = !request.detach && create.consoleSocket == nil
+        create.startAtOnce = true
         // Blocked from before the clone, so that none is lost before supervise forwards them
         // (the init unblocks them for itself).
         if !request.detach { forwarded.withUnsafeBufferPointer { cs_block_signals($0.baseAddress) } }
         let launched = try ContainerCreate.create(create, store: store, warn: warn, debug: debug)
         do {
-            try ContainerStart.start(id, store: store, warn: warn)
+            if !launched.started { try ContainerStart.start(id, store: store, warn: warn) }
         } catch {
             if let m = launched.consoleMaster { close(m) }
             do { try ContainerDelete.delete(id, force: true, store: store, warn: warn) } catch { warn(error.description) }

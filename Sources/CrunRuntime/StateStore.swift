@@ -103,17 +103,16 @@ public struct StateStore {
         return state
     }
 
-    /// Replaces state.json atomically (write a temp file, then rename). The init's identity
-    /// also goes to a one-line `init` file, so that `delete --force` can still kill it when
-    /// state.json is damaged.
+    /// Replaces state.json atomically (write a temp file, then rename).
     public func write(_ state: ContainerState, in handle: Handle) throws(RuntimeError) {
-        if state.pid > 0 { try recordInit(state.pid, startTime: state.initStartTime, in: handle) }
         try FileSystem.replaceFile(handle.path + "/state.json", contents: state.storedJSON().serialized())
     }
 
-    /// Records a just-cloned init (pid and start time), before anything else is known of it.
+    /// Records a just-cloned init (pid and start time) in a one-line `init` file, before
+    /// anything else is known of it; `delete --force` also finds it there when state.json is
+    /// damaged. Written once, in one write.
     public func recordInit(_ pid: pid_t, startTime: UInt64, in handle: Handle) throws(RuntimeError) {
-        try FileSystem.replaceFile(handle.path + "/init", contents: "\(pid) \(startTime)\n")
+        try FileSystem.createFile(handle.path + "/init", contents: Array("\(pid) \(startTime)\n".utf8))
     }
 
     /// Some command holds the directory's lock (also true for the caller's own handle).
