@@ -71,10 +71,10 @@ public enum ContainerCreate {
         let listener = startAtOnce ? -1 : try StartSocket.listen(in: handle)
         defer { if listener >= 0 { close(listener) } }
 
-        // 3. The cgroup: its path recorded (state.json, status creating) before it is made.
+        // 3. The cgroup: its path recorded before it is made.
         let cgroup = try ContainerCgroup.prepare(spec, id: request.id, options: request.options, warn: warn, debug: debug) { c throws(RuntimeError) in
             state.cgroupPath = c.path
-            try store.write(state, in: handle)
+            try store.recordCgroup(c.path, in: handle)
         }
         defer {
             if let cgroup {
@@ -129,7 +129,9 @@ public enum ContainerCreate {
             throw abort(error)
         }
         committed = true
-        if startAtOnce { ContainerStart.runPoststart(state, bundle: request.bundle.path, spec: spec, warn: warn) }
+        if startAtOnce, !HookRunner.hooks(.poststart, in: spec).isEmpty {
+            ContainerStart.runPoststart(state, bundle: request.bundle.path, spec: spec, warn: warn)
+        }
         return LaunchedContainer(pid: launched.pid, consoleMaster: consoleMaster, started: startAtOnce)
     }
 }

@@ -22,11 +22,12 @@ public enum ContainerDelete {
             guard force else { throw error }
             warn("\(error.description); removing it")
             PodNetwork.recorded(id: id, stateDirectory: handle.path)?.detach()
-            if let recorded = store.recordedInit(handle) {
-                let fallback = ContainerState(id: id, pid: recorded.pid, status: .running, bundle: "", rootfs: "",
-                                              created: "", annotations: nil, initStartTime: recorded.startTime)
-                try ContainerKill.signalContainer(fallback, signal: SIGKILL, all: true, waitSeconds: 10)
-            }
+            let recorded = store.recordedInit(handle)
+            var fallback = ContainerState(id: id, pid: recorded?.pid ?? 0, status: .running, bundle: "", rootfs: "",
+                                          created: "", annotations: nil, initStartTime: recorded?.startTime ?? 0)
+            fallback.cgroupPath = store.recordedCgroup(directory: handle.path)
+            try ContainerKill.signalContainer(fallback, signal: SIGKILL, all: true, waitSeconds: 10)
+            try ContainerCgroup.of(fallback)?.destroy()
             try store.remove(handle)
             return
         }

@@ -86,6 +86,7 @@ public struct StateStore {
             var state = ContainerState(id: id, pid: 0, status: .creating, bundle: "", rootfs: "", created: "",
                                        annotations: nil, initStartTime: 0)
             if let recorded = recordedInit(directory: dir) { (state.pid, state.initStartTime) = recorded }
+            state.cgroupPath = recordedCgroup(directory: dir)
             state.locked = isLocked(dir)
             return state
         }
@@ -113,6 +114,17 @@ public struct StateStore {
     /// damaged. Written once, in one write.
     public func recordInit(_ pid: pid_t, startTime: UInt64, in handle: Handle) throws(RuntimeError) {
         try FileSystem.createFile(handle.path + "/init", contents: Array("\(pid) \(startTime)\n".utf8))
+    }
+
+    /// Records the container's cgroup before it is made (one write of a new file: cheaper than
+    /// replacing state.json, which then carries it).
+    public func recordCgroup(_ path: String, in handle: Handle) throws(RuntimeError) {
+        try FileSystem.createFile(handle.path + "/cgroup", contents: path)
+    }
+
+    func recordedCgroup(directory: String) -> String? {
+        guard let bytes = try? FileSystem.readFile(directory + "/cgroup"), !bytes.isEmpty else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Some command holds the directory's lock (also true for the caller's own handle).
