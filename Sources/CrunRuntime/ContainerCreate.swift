@@ -36,7 +36,7 @@ public enum ContainerCreate {
         // changes the config.
         var plan = try ContainerPlanner().plan(spec, bundle: request.bundle.path, options: request.options)
         if plan.terminal && request.consoleSocket == nil && !request.relayTerminal {
-            throw .usage("process.terminal is true: create needs --console-socket to hand the terminal to")
+            throw .usage("process.terminal is true: \(request.startAtOnce ? "run --detach" : "create") needs --console-socket to hand the terminal to")
         }
         let needsHookPause = !HookRunner.hooks(.prestart, in: spec).isEmpty
             || !HookRunner.hooks(.createRuntime, in: spec).isEmpty || !HookRunner.hooks(.createContainer, in: spec).isEmpty
