@@ -63,6 +63,7 @@ public struct StateStore {
     }
 
     private func makeRoot() throws(RuntimeError) {
+        if mkdir(root, 0o711) == 0 || errno == EEXIST { return }  // the usual case: one call
         var path = ""
         for part in root.split(separator: "/") {
             path += "/" + part
