@@ -81,6 +81,9 @@ public enum ContainerCreate {
                 if committed { close(cgroup.fd) } else { cgroup.discard() }
             }
         }
+        if let cgroup, cgroup.created.count > 1 {
+            try store.recordCgroupParents(cgroup.created.filter { $0 != cgroup.cgroup.path }, in: handle)
+        }
 
         // 4. The init: recorded the moment it is cloned.
         var options = Launcher.Options()

@@ -123,9 +123,26 @@ public struct StateStore {
         try FileSystem.createFile(handle.path + "/cgroup", contents: path)
     }
 
+    /// Adds the parent cgroups create made for it (a systemd slice...), outermost first, for
+    /// delete to remove when they are empty.
+    public func recordCgroupParents(_ dirs: [String], in handle: Handle) throws(RuntimeError) {
+        let path = handle.path + "/cgroup"
+        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        if fd < 0 { throw .system(step: "open", subject: path, errno: errno) }
+        defer { close(fd) }
+        var text = dirs.map { "\n" + $0 }.joined()
+        let n = text.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
+        if n < 0 { throw .system(step: "write", subject: path, errno: errno) }
+    }
+
     func recordedCgroup(directory: String) -> String? {
         guard let bytes = try? FileSystem.readFile(directory + "/cgroup"), !bytes.isEmpty else { return nil }
-        return String(decoding: bytes, as: UTF8.self)
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init)
+    }
+
+    func recordedCgroupParents(directory: String) -> [String] {
+        guard let bytes = try? FileSystem.readFile(directory + "/cgroup") else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").dropFirst().map(String.init)
     }
 
     /// Some command holds the directory's lock (also true for the caller's own handle).

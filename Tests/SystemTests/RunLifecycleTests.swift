@@ -178,6 +178,19 @@ final class RunLifecycleTests {
         #expect(try cs(["run", "--bundle", try bundle(["true"]), "r7"]).status == 0)
     }
 
+    @Test func deleteRemovesTheParentCgroupsCreateMade() throws {
+        let own = ((try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? "")
+            .split(separator: "\n").first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) } ?? "/"
+        let parent = Harness.cgroupMount + (own == "/" ? "" : own) + "/crash-parent-\(getpid())"
+        let b = try bundle(["sleep", "1000"]) { c in
+            c.edit("linux") { $0["cgroupsPath"] = "crash-parent-\(getpid())/slice/leaf" }
+        }
+        #expect(try cs(["create", "--bundle", b, "p1"]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: parent + "/slice/leaf"))
+        #expect(try cs(["delete", "--force", "p1"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: parent))
+    }
+
     @Test func aHalfBuiltContainerIsListedAndDeleted() throws {
         // What a crash between registering the id and writing its state leaves: a directory
         // with a temp file half written.
