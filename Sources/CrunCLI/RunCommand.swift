@@ -8,19 +8,21 @@ enum RunCommand {
         FlagSpec(["no-pivot"], help: "use MS_MOVE and chroot instead of pivot_root"),
         FlagSpec(["no-new-keyring"], help: "accepted; this build creates no session keyring"),
         FlagSpec(["preserve-fds"], value: true, help: "pass N extra descriptors (3..3+N-1) to the container"),
-        FlagSpec(["detach", "d"], help: "not supported by run in this build"),
+        FlagSpec(["detach", "d"], help: "return once the container has started; it stays registered"),
         FlagSpec(["pid-file"], value: true, help: "write the container's init pid to this file"),
-        FlagSpec(["console-socket"], value: true, help: "not supported by run in this build"),
-        FlagSpec(["keep"], help: "accepted for compatibility"),
+        FlagSpec(["console-socket"], value: true, help: "unix socket that receives the pty master (with --detach)"),
+        FlagSpec(["keep"], help: "do not delete the container after it exits"),
     ] + NetworkFlags.specs
 
     static let usage = """
-        Usage: crun-swift run [--bundle DIR] [--no-pivot] [--preserve-fds N] [--pid-file F] ID
+        Usage: crun-swift run [--bundle DIR] [--detach] [--keep] [--console-socket S] [--no-pivot]
+                              [--preserve-fds N] [--pid-file F] ID
                crun-swift run BUNDLE_DIR
 
-        Creates and runs a container in the foreground with its stdio attached; the exit status
-        is the container's (128+N when killed by signal N). Signals sent to crun-swift are
-        forwarded to the container's init.
+        create + start: the container is registered under --root like a created one (state,
+        list, exec, kill see it) and its hooks run. In the foreground its stdio is attached,
+        signals sent to crun-swift are forwarded to its init, and the exit status is the
+        container's (128+N when killed by signal N); it is deleted when it exits unless --keep.
         """
 
     /// Where the bundle is and what the container is called.
@@ -42,25 +44,28 @@ enum RunCommand {
     }
 
     static func main(_ parsed: ParsedArguments, globals: GlobalOptions) throws(CommandLineError) -> Int32 {
-        if parsed.has("detach") { throw .bad("run --detach: not supported by this build (create and start come with the lifecycle commands)") }
-        if parsed.value("console-socket") != nil { throw .bad("run --console-socket: not supported by this build") }
         let (bundle, id) = try target(parsed)
         guard ContainerID.isValid(id) else { throw .bad("run: invalid container id \"\(id)\" (letters, digits, _ + - .)") }
-        var options = PlanOptions()
-        options.noPivot = parsed.has("no-pivot")
-        options.cgroups = globals.cgroups
+        var create = ContainerCreate.Request(id: id, bundle: Bundle(path: bundle))
+        create.options.noPivot = parsed.has("no-pivot")
+        create.options.cgroups = globals.cgroups
         if let n = parsed.value("preserve-fds") {
             guard let v = Int(n), v >= 0 else { throw .bad("--preserve-fds: expected a number >= 0, got \"\(n)\"") }
-            options.preserveFds = v
+            create.options.preserveFds = v
+        }
+        create.pidFile = parsed.value("pid-file")
+        create.consoleSocket = parsed.value("console-socket")
+        create.network = NetworkFlags.request(parsed)
+        var request = ContainerRun.Request(create: create)
+        request.detach = parsed.has("detach")
+        request.keep = parsed.has("keep")
+        // runc's rule: the terminal goes to a console socket only when run does not stay.
+        if create.consoleSocket != nil && !request.detach {
+            throw .bad("run --console-socket: only with --detach (in the foreground, run relays the terminal itself)")
         }
         do {
-            var network: PodNetwork?
-            if let request = NetworkFlags.request(parsed) {
-                try FileSystem.makeDirectories(globals.root)
-                network = PodNetwork(request: request, id: id, directory: "\(globals.root)/\(id).network")
-            }
-            return try ContainerRun.run(bundle: Bundle(path: bundle), id: id, options: options, pidFile: parsed.value("pid-file"),
-                                        network: network, warn: Diagnostics.warning, debug: Diagnostics.debug)
+            return try ContainerRun.run(request, store: StateStore(root: globals.root),
+                                        warn: Diagnostics.warning, debug: Diagnostics.debug)
         } catch {
             Diagnostics.error(error.lines)
             return 1

@@ -34,8 +34,11 @@ public enum ContainerCgroup {
     /// Creates the container's cgroup with its limits and device filter, before the init is
     /// cloned into it. nil when cgroups are disabled, or when this host has no cgroup2 hierarchy
     /// and nothing was asked of it (a note says so).
+    /// `record` runs with the cgroup's directory before it is made (create writes it to the
+    /// state, so that a crash from then on leaves a cgroup that `delete --force` finds).
     public static func prepare(_ spec: Spec, id: String, options: PlanOptions, warn: (String) -> Void,
-                               debug: (String) -> Void) throws(RuntimeError) -> Prepared? {
+                               debug: (String) -> Void,
+                               record: (Cgroup) throws(RuntimeError) -> Void = { _ throws(RuntimeError) in }) throws(RuntimeError) -> Prepared? {
         guard options.cgroups != .disabled else { return nil }
         let resources = spec.linux?.resources
         guard let hierarchy = CgroupHierarchy.detect() else {
@@ -56,6 +59,7 @@ public enum ContainerCgroup {
         if cgroup.exists, !cgroup.processes().isEmpty {
             throw .container("linux.cgroupsPath: the cgroup \(cgroup.path) already has processes (another container's?)")
         }
+        try record(cgroup)
         // cgroup.controllers read once for both the check before mkdir and the writes.
         let offered = cgroup.available()
         let created = try cgroup.create(controllers: controllers, offered: offered) { c in

@@ -4,6 +4,11 @@ import JSONCore
 import OCISpec
 
 /// `create`: everything is set up and the init waits, blocked, until `start`.
+///
+/// The state directory is registered first and each step records what it is about to make
+/// before making it (the cgroup's path, then the init's pid the moment it is cloned), so that
+/// whenever this process dies, `delete --force` finds and removes all of it. A failure undoes
+/// each step next to where it was done.
 public enum ContainerCreate {
     public struct Request {
         public var id: String
@@ -12,59 +17,82 @@ public enum ContainerCreate {
         public var consoleSocket: String?
         public var network: PodNetwork.Request?
         public var options = PlanOptions()
+        /// run in the foreground: the pty master comes back to the caller, which relays it.
+        public var relayTerminal = false
+        /// run: the init goes straight on to execve (no wait for `start`), unless the config
+        /// has startContainer hooks; the container is then running, its poststart hooks run.
+        public var startAtOnce = false
         public init(id: String, bundle: Bundle) {
             self.id = id
             self.bundle = bundle
         }
     }
 
+    @discardableResult
     public static func create(_ request: Request, store: StateStore, warn: (String) -> Void,
-                              debug: (String) -> Void = { _ in }) throws(RuntimeError) {
+                              debug: (String) -> Void = { _ in }) throws(RuntimeError) -> LaunchedContainer {
         var spec = try request.bundle.loadSpec()
         // Validate (and plan) before anything is made; planned again only if --network
         // changes the config.
         var plan = try ContainerPlanner().plan(spec, bundle: request.bundle.path, options: request.options)
-        if plan.terminal && request.consoleSocket == nil {
-            throw .usage("process.terminal is true: create needs --console-socket to hand the terminal to")
+        if plan.terminal && request.consoleSocket == nil && !request.relayTerminal {
+            throw .usage("process.terminal is true: \(request.startAtOnce ? "run --detach" : "create") needs --console-socket to hand the terminal to")
         }
         let needsHookPause = !HookRunner.hooks(.prestart, in: spec).isEmpty
             || !HookRunner.hooks(.createRuntime, in: spec).isEmpty || !HookRunner.hooks(.createContainer, in: spec).isEmpty
 
+        // 1. Registered: from here on the id is taken and `list` shows it (a directory without
+        // state.json reads as a container being created).
         let handle = try store.create(request.id)
         var committed = false
         defer { if !committed { try? store.remove(handle) } }
+        var state = ContainerState(id: request.id, pid: 0, status: .creating, bundle: request.bundle.path,
+                                   rootfs: plan.rootfs, created: rfc3339Now(), annotations: spec.annotations, initStartTime: 0)
+        state.pidFile = request.pidFile.map { FileSystem.absolute($0, base: FileSystem.currentDirectory()) }
+
+        // 2. The network: recorded (network.json) before it is attached.
         if let req = request.network {
             let pod = PodNetwork(request: req, id: request.id, directory: handle.path + "/network")
-            try FileSystem.replaceFile(handle.path + "/network.json", contents: req.json.serialized())
+            try FileSystem.createFile(handle.path + "/network.json", contents: req.json.serialized())
             try pod.attach(hostname: spec.hostname)
             pod.apply(to: &spec)
             plan = try ContainerPlanner().plan(spec, bundle: request.bundle.path, options: request.options)
         }
         defer { if !committed, let req = request.network { PodNetwork(request: req, id: request.id, directory: handle.path + "/network").detach() } }
         for w in plan.warnings where !w.hasPrefix("hooks:") { warn(w) }
+        for n in plan.notes { debug(n) }
         plan.hookPause = needsHookPause
 
         // Kept for exec (namespaces, process defaults) and for the poststop hooks of delete.
         let configBytes = try FileSystem.readFile(request.bundle.configPath)
-        try FileSystem.replaceFile(handle.path + "/config.json", contents: String(decoding: configBytes, as: UTF8.self), mode: 0o600)
-        let listener = try StartSocket.listen(in: handle)
-        defer { close(listener) }
+        try FileSystem.createFile(handle.path + "/config.json", contents: configBytes, mode: 0o600)
+        // run starts the process at once unless startContainer hooks must run in between.
+        let startAtOnce = request.startAtOnce && HookRunner.hooks(.startContainer, in: spec).isEmpty
+        let listener = startAtOnce ? -1 : try StartSocket.listen(in: handle)
+        defer { if listener >= 0 { close(listener) } }
 
-        let cgroup = try ContainerCgroup.prepare(spec, id: request.id, options: request.options, warn: warn, debug: debug)
+        // 3. The cgroup: its path recorded before it is made.
+        let cgroup = try ContainerCgroup.prepare(spec, id: request.id, options: request.options, warn: warn, debug: debug) { c throws(RuntimeError) in
+            state.cgroupPath = c.path
+            try store.recordCgroup(c.path, in: handle)
+        }
         defer {
             if let cgroup {
                 if committed { close(cgroup.fd) } else { cgroup.discard() }
             }
         }
+        if let cgroup, cgroup.created.count > 1 {
+            try store.recordCgroupParents(cgroup.created.filter { $0 != cgroup.cgroup.path }, in: handle)
+        }
 
-        let created = rfc3339Now()
-        var state = ContainerState(id: request.id, pid: 0, status: .creating, bundle: request.bundle.path,
-                                   rootfs: plan.rootfs, created: created, annotations: spec.annotations, initStartTime: 0)
-        state.cgroupPath = cgroup?.cgroup.path
+        // 4. The init: recorded the moment it is cloned.
         var options = Launcher.Options()
         options.cgroupFd = cgroup?.fd ?? -1
         options.startSocket = listener
         var hooksFailed = false
+        options.onSpawn = { (pid: pid_t) throws(RuntimeError) in
+            try store.recordInit(pid, startTime: ProcStat(pid: pid)?.startTime ?? 0, in: handle)
+        }
         options.atHookPoint = { (pid: pid_t) throws(RuntimeError) in
             var hookState = state
             hookState.pid = pid
@@ -94,11 +122,12 @@ public enum ContainerCreate {
             }
             throw error
         }
+        var consoleMaster = launched.consoleMaster
         func abort(_ error: RuntimeError) -> RuntimeError {
             kill(launched.pid, SIGKILL)
             var status: Int32 = 0
             waitpid(launched.pid, &status, 0)
-            if let m = launched.consoleMaster { close(m) }
+            if let m = consoleMaster { close(m) }
             return error
         }
         guard let stat = ProcStat(pid: launched.pid) else {
@@ -106,18 +135,23 @@ public enum ContainerCreate {
         }
         state.pid = launched.pid
         state.initStartTime = stat.startTime
-        state.status = .created
+        state.status = startAtOnce ? .running : .created
         do {
             try store.write(state, in: handle)
-            if let master = launched.consoleMaster, let socket = request.consoleSocket {
+            if let master = consoleMaster, let socket = request.consoleSocket {
                 try ConsoleSocket.send(master: master, to: socket)
                 close(master)
+                consoleMaster = nil
             }
             if let pidFile = request.pidFile { try PidFile.write(pidFile, pid: launched.pid) }
         } catch {
             throw abort(error)
         }
         committed = true
+        if startAtOnce, !HookRunner.hooks(.poststart, in: spec).isEmpty {
+            ContainerStart.runPoststart(state, bundle: request.bundle.path, spec: spec, warn: warn)
+        }
+        return LaunchedContainer(pid: launched.pid, consoleMaster: consoleMaster, started: startAtOnce)
     }
 }
 

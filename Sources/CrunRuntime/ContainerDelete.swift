@@ -1,7 +1,10 @@
 import Glibc
 
 /// `delete [--force] ID`: removes everything the container owned, also after a crash of the
-/// runtime in the middle of create (a directory without state is removed with --force).
+/// runtime at any point of create, start, exec, run or delete: its processes (found through
+/// the cgroup and the recorded init), the cgroup, the network attachment, the pid file and the
+/// state directory whatever it holds. Each step treats "already gone" as done, so a delete
+/// that was itself cut short is finished by the next one.
 public enum ContainerDelete {
     public static func delete(_ id: String, force: Bool, store: StateStore, warn: (String) -> Void) throws(RuntimeError) {
         let handle: StateStore.Handle
@@ -15,14 +18,17 @@ public enum ContainerDelete {
         do {
             state = try store.read(id)
         } catch {
+            // A corrupt state.json (not something a crash leaves: it is replaced by rename).
             guard force else { throw error }
             warn("\(error.description); removing it")
             PodNetwork.recorded(id: id, stateDirectory: handle.path)?.detach()
-            if let recorded = store.recordedInit(handle) {
-                let fallback = ContainerState(id: id, pid: recorded.pid, status: .running, bundle: "", rootfs: "",
-                                              created: "", annotations: nil, initStartTime: recorded.startTime)
-                try ContainerKill.signalContainer(fallback, signal: SIGKILL, all: true)
-            }
+            let recorded = store.recordedInit(handle)
+            var fallback = ContainerState(id: id, pid: recorded?.pid ?? 0, status: .running, bundle: "", rootfs: "",
+                                          created: "", annotations: nil, initStartTime: recorded?.startTime ?? 0)
+            fallback.cgroupPath = store.recordedCgroup(directory: handle.path)
+            try ContainerKill.signalContainer(fallback, signal: SIGKILL, all: true, waitSeconds: 10)
+            try ContainerCgroup.of(fallback)?.destroy()
+            Cgroup.removeCreated(store.recordedCgroupParents(directory: handle.path))
             try store.remove(handle)
             return
         }
@@ -33,17 +39,19 @@ public enum ContainerDelete {
         if status != .stopped {
             try ContainerKill.signalContainer(state, signal: SIGKILL, all: true, waitSeconds: 10)
         }
-        // What is left in the cgroup (processes that left the pid namespace's view, a frozen
-        // init), then the cgroup itself.
+        // What is left in the cgroup (processes that left the pid namespace's view, an init
+        // cloned but not yet recorded, a frozen init), then the cgroup itself.
         try ContainerCgroup.of(state)?.destroy()
+        Cgroup.removeCreated(store.recordedCgroupParents(directory: handle.path))  // the slices create made, if empty
         PodNetwork.recorded(id: id, stateDirectory: handle.path)?.detach()
-        if let spec = try ContainerStart.storedConfigWithHooks(handle) {
+        if let spec = try? ContainerStart.storedConfigWithHooks(handle), state.status != .creating {
             do {
                 try HookRunner.run(.poststop, spec: spec, state: state.specJSON(status: .stopped), bundle: state.bundle)
             } catch {
                 warn(error.description)
             }
         }
+        if let pidFile = state.pidFile, state.pid > 0 { PidFile.remove(pidFile, pid: state.pid) }
         try store.remove(handle)
         DebugLog.note("delete: \(id): state \(handle.path) removed")
     }

@@ -39,6 +39,7 @@ public enum ContainerKill {
     /// never hit); with `all`, every process of its pid namespace. With `waitSeconds`, also
     /// waits until the init has exited.
     static func signalContainer(_ state: ContainerState, signal: Int32, all: Bool, waitSeconds: Int? = nil) throws(RuntimeError) {
+        guard state.pid > 0 else { return }  // no init recorded yet (a create cut short before the clone)
         let pidfd = cs_pidfd_open(state.pid)
         if pidfd < 0 {
             if -pidfd == ESRCH { return }

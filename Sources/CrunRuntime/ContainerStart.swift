@@ -42,8 +42,13 @@ public enum ContainerStart {
         state.status = .running
         try store.write(state, in: handle)
         unlink(handle.path + "/start.sock")
+        if let spec { runPoststart(state, bundle: state.bundle, spec: spec, warn: warn) }
+    }
+
+    /// The poststart hooks once the process has started (a failure is a warning).
+    static func runPoststart(_ state: ContainerState, bundle: String, spec: Spec, warn: (String) -> Void) {
         do {
-            if let spec { try HookRunner.run(.poststart, spec: spec, state: state.specJSON(), bundle: state.bundle) }
+            try HookRunner.run(.poststart, spec: spec, state: state.specJSON(), bundle: bundle)
         } catch {
             warn(error.description)
         }

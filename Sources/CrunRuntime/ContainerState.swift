@@ -20,8 +20,14 @@ public struct ContainerState: Sendable {
     public var annotations: [String: String]?
     /// The init's start time (field 22 of /proc/<pid>/stat): tells our init from a reused pid.
     public var initStartTime: UInt64
-    /// The container's cgroup directory (absolute), when it has one.
+    /// The container's cgroup directory (absolute), when it has one. Recorded before the
+    /// cgroup is made, so that `delete --force` finds it after a crash of `create`.
     public var cgroupPath: String?
+    /// create --pid-file: removed by delete when it still names the init.
+    public var pidFile: String?
+    /// Status `creating` and a command holds the directory's lock: a create in progress (or the
+    /// caller itself), not one a crash cut short.
+    public var locked = false
 
     public init(id: String, pid: Int32, status: Status, bundle: String, rootfs: String, created: String,
                 annotations: [String: String]?, initStartTime: UInt64) {
@@ -52,6 +58,7 @@ public struct ContainerState: Sendable {
         annotations = try o.optional("annotations")
         initStartTime = try o.required("initStartTime")
         cgroupPath = try o.optional("cgroupPath")
+        pidFile = try o.optional("pidFile")
     }
 
     /// The init is the process we started and has not exited.
@@ -62,7 +69,7 @@ public struct ContainerState: Sendable {
 
     /// The status as it is now: a container whose init died is stopped.
     public var liveStatus: Status {
-        if status == .creating { return initAlive ? .creating : .stopped }
+        if status == .creating { return initAlive || locked ? .creating : .stopped }
         guard initAlive else { return .stopped }
         if status == .running, let c = cgroupPath, Cgroup.isFrozen(directory: c) { return .paused }
         return status
@@ -89,6 +96,7 @@ public struct ContainerState: Sendable {
         members["pid"] = .number("\(pid)")
         members["initStartTime"] = .number("\(initStartTime)")
         if let cgroupPath { members["cgroupPath"] = .string(cgroupPath) }
+        if let pidFile { members["pidFile"] = .string(pidFile) }
         return .object(members)
     }
 }

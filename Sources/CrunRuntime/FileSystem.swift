@@ -58,6 +58,28 @@ public enum FileSystem {
         }
     }
 
+    /// Writes a new file (in a directory of our own that was just made): no temp file, as
+    /// nobody reads it before it is complete. A cut-short write leaves a short file, which
+    /// `delete --force` removes with the directory.
+    public static func createFile(_ path: String, contents: [UInt8], mode: mode_t = 0o644) throws(RuntimeError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        if fd < 0 { throw .system(step: "create", subject: path, errno: errno) }
+        defer { close(fd) }
+        var off = 0
+        while off < contents.count {
+            let n = contents.withUnsafeBytes { write(fd, $0.baseAddress! + off, contents.count - off) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .system(step: "write", subject: path, errno: errno)
+            }
+            off += n
+        }
+    }
+
+    public static func createFile(_ path: String, contents: String, mode: mode_t = 0o644) throws(RuntimeError) {
+        try createFile(path, contents: Array(contents.utf8), mode: mode)
+    }
+
     /// The canonical absolute path, following symlinks.
     public static func realPath(_ path: String) throws(RuntimeError) -> String {
         guard let p = realpath(path, nil) else { throw .system(step: "resolve", subject: path, errno: errno) }

@@ -7,6 +7,14 @@ public struct LaunchedContainer: Sendable {
     public let pid: pid_t
     /// The pty master, when process.terminal is set.
     public let consoleMaster: Int32?
+    /// create with startAtOnce: the process has exec'd, no `start` is needed.
+    public var started = false
+
+    public init(pid: pid_t, consoleMaster: Int32?, started: Bool = false) {
+        self.pid = pid
+        self.consoleMaster = consoleMaster
+        self.started = started
+    }
 }
 
 /// Runs a ContainerPlan: clones the init through the C shim, writes its id maps, and waits
@@ -26,6 +34,9 @@ public enum Launcher {
         public var listenerState: ((pid_t) -> JSONValue)?
         /// The cgroup directory the init is cloned into (-1: the caller's).
         public var cgroupFd: Int32 = -1
+        /// Runs as soon as the init is cloned, with its pid (create records it: the init has
+        /// PDEATHSIG while it sets up, but not once it waits for `start`).
+        public var onSpawn: ((pid_t) throws(RuntimeError) -> Void)?
         public init() {}
     }
 
@@ -105,6 +116,11 @@ public enum Launcher {
                 reap(visible)
             }
             return error
+        }
+        do {
+            try options.onSpawn?(pid)
+        } catch {
+            throw abort(error)
         }
 
         if plan.newUserNamespace && cs_plan_user_after_clone(&cplan) != 0 {

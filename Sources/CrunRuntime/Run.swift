@@ -3,61 +3,52 @@ import Glibc
 import JSONCore
 import OCISpec
 
-/// `crun-swift run`: create the container in the foreground, forward signals, relay the
-/// terminal, and return the container's exit status (128+N when killed by signal N).
+/// `crun-swift run`: runc's run, which is create + start (+ wait and delete unless --detach or
+/// --keep) on the same path as those verbs: the container is registered under --root (state,
+/// list, exec, ps, kill and events see it), its hooks run, and if this process is killed the
+/// container stays registered for `delete --force`. In the foreground it forwards signals,
+/// relays the terminal, and returns the container's exit status (128+N when killed by signal N).
 public enum ContainerRun {
     /// Signals sent to the runtime that go on to the container's init.
     static let forwarded: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGALRM,
                                      SIGCONT, SIGWINCH, SIGTSTP, SIGTTIN, SIGTTOU, 0]
 
-    public static func run(bundle: Bundle, id: String = "", options: PlanOptions, pidFile: String? = nil,
-                           network: PodNetwork? = nil,
-                           warn: (String) -> Void, debug: (String) -> Void = { _ in }) throws(RuntimeError) -> Int32 {
-        var spec = try bundle.loadSpec()
-        if let network {
-            try network.attach(hostname: spec.hostname)
-            network.apply(to: &spec)
-        }
-        defer { network?.detach() }
-        let plan = try ContainerPlanner().plan(spec, bundle: bundle.path, options: options)
-        for w in plan.warnings { warn(w) }
-        for n in plan.notes { debug(n) }
+    public struct Request {
+        public var create: ContainerCreate.Request
+        /// Return once the container has started (runc's --detach).
+        public var detach = false
+        /// Leave the stopped container registered after it exits (runc's --keep).
+        public var keep = false
+        public init(create: ContainerCreate.Request) { self.create = create }
+    }
 
-        let cgroup = try ContainerCgroup.prepare(spec, id: id, options: options, warn: warn, debug: debug)
-        var launched: LaunchedContainer?
-        defer {
-            if let cgroup {
-                if launched == nil {
-                    cgroup.discard()
-                } else {
-                    close(cgroup.fd)
-                    if let report = ContainerCgroup.oomReport(cgroup.cgroup, id: id) { warn(report) }
-                    do { try cgroup.cgroup.destroy() } catch { warn(error.description) }
-                    Cgroup.removeCreated(cgroup.created)
-                }
-            }
+    public static func run(_ request: Request, store: StateStore, warn: (String) -> Void,
+                           debug: (String) -> Void = { _ in }) throws(RuntimeError) -> Int32 {
+        let id = request.create.id
+        var create = request.create
+        create.relayTerminal = !request.detach && create.consoleSocket == nil
+        create.startAtOnce = true
+        // Blocked from before the clone, so that none is lost before supervise forwards them
+        // (the init unblocks them for itself).
+        if !request.detach { forwarded.withUnsafeBufferPointer { cs_block_signals($0.baseAddress) } }
+        let launched = try ContainerCreate.create(create, store: store, warn: warn, debug: debug)
+        do {
+            if !launched.started { try ContainerStart.start(id, store: store, warn: warn) }
+        } catch {
+            if let m = launched.consoleMaster { close(m) }
+            do { try ContainerDelete.delete(id, force: true, store: store, warn: warn) } catch { warn(error.description) }
+            throw error
         }
-        forwarded.withUnsafeBufferPointer { cs_block_signals($0.baseAddress) }
-        var launch = Launcher.Options()
-        launch.cgroupFd = cgroup?.fd ?? -1
-        launch.listenerState = { pid in
-            ContainerState(id: id, pid: pid, status: .creating, bundle: bundle.path, rootfs: plan.rootfs,
-                           created: rfc3339Now(), annotations: spec.annotations, initStartTime: 0).specJSON(status: .creating)
+        if request.detach { return 0 }
+        let status = try supervise(launched)
+        if let state = try? store.read(id), let cgroup = ContainerCgroup.of(state),
+           let report = ContainerCgroup.oomReport(cgroup, id: id) {
+            warn(report)
         }
-        let container = try Launcher.launch(plan, options: launch)
-        launched = container
-        if let pidFile {
-            do {
-                try PidFile.write(pidFile, pid: container.pid)
-            } catch {
-                kill(container.pid, SIGKILL)
-                var status: Int32 = 0
-                waitpid(container.pid, &status, 0)
-                throw error
-            }
+        if !request.keep {
+            do { try ContainerDelete.delete(id, force: true, store: store, warn: warn) } catch { warn(error.description) }
         }
-        defer { if let pidFile { unlink(pidFile) } }
-        return try supervise(container)
+        return status
     }
 
     /// Waits in the foreground: forwards signals, relays the terminal, and turns the wait

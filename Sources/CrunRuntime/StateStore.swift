@@ -63,6 +63,7 @@ public struct StateStore {
     }
 
     private func makeRoot() throws(RuntimeError) {
+        if mkdir(root, 0o711) == 0 || errno == EEXIST { return }  // the usual case: one call
         var path = ""
         for part in root.split(separator: "/") {
             path += "/" + part
@@ -72,36 +73,95 @@ public struct StateStore {
         }
     }
 
-    /// Reads a container's state; a missing or corrupt file is an error naming the id.
+    /// Reads a container's state; a corrupt file is an error naming the id. A directory whose
+    /// create was cut short before state.json was written reads as a container still being
+    /// created (stopped once its init, if any, is gone): list and state show it, delete removes it.
     public func read(_ id: String) throws(RuntimeError) -> ContainerState {
-        let file = directory(id) + "/state.json"
+        let dir = directory(id)
+        let file = dir + "/state.json"
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.readFile(file)
         } catch {
-            if access(directory(id), F_OK) != 0 { throw .container("container \"\(id)\" does not exist") }
-            throw .container("container \"\(id)\": no state (was its create interrupted?); `delete --force \(id)` removes it")
+            if access(dir, F_OK) != 0 { throw .container("container \"\(id)\" does not exist") }
+            var state = ContainerState(id: id, pid: 0, status: .creating, bundle: "", rootfs: "", created: "",
+                                       annotations: nil, initStartTime: 0)
+            if let recorded = recordedInit(directory: dir) { (state.pid, state.initStartTime) = recorded }
+            state.cgroupPath = recordedCgroup(directory: dir)
+            state.locked = isLocked(dir)
+            return state
         }
+        var state: ContainerState
         do {
-            return try ContainerState(json: try JSONParser.parse(bytes), path: "")
+            state = try ContainerState(json: try JSONParser.parse(bytes), path: "")
         } catch {
             throw .container("container \"\(id)\": state file \(file) is corrupt (\(error))")
         }
+        // The init is recorded the moment it is cloned, before state.json says more.
+        if state.status == .creating {
+            if state.pid == 0, let recorded = recordedInit(directory: dir) { (state.pid, state.initStartTime) = recorded }
+            state.locked = isLocked(dir)
+        }
+        return state
     }
 
-    /// Replaces state.json atomically (write a temp file, then rename). The init's identity
-    /// also goes to a one-line `init` file, so that `delete --force` can still kill it when
-    /// state.json is damaged.
+    /// Replaces state.json atomically (write a temp file, then rename).
     public func write(_ state: ContainerState, in handle: Handle) throws(RuntimeError) {
-        try FileSystem.replaceFile(handle.path + "/init", contents: "\(state.pid) \(state.initStartTime)\n")
         try FileSystem.replaceFile(handle.path + "/state.json", contents: state.storedJSON().serialized())
+    }
+
+    /// Records a just-cloned init (pid and start time) in a one-line `init` file, before
+    /// anything else is known of it; `delete --force` also finds it there when state.json is
+    /// damaged. Written once, in one write.
+    public func recordInit(_ pid: pid_t, startTime: UInt64, in handle: Handle) throws(RuntimeError) {
+        try FileSystem.createFile(handle.path + "/init", contents: Array("\(pid) \(startTime)\n".utf8))
+    }
+
+    /// Records the container's cgroup before it is made (one write of a new file: cheaper than
+    /// replacing state.json, which then carries it).
+    public func recordCgroup(_ path: String, in handle: Handle) throws(RuntimeError) {
+        try FileSystem.createFile(handle.path + "/cgroup", contents: path)
+    }
+
+    /// Adds the parent cgroups create made for it (a systemd slice...), outermost first, for
+    /// delete to remove when they are empty.
+    public func recordCgroupParents(_ dirs: [String], in handle: Handle) throws(RuntimeError) {
+        let path = handle.path + "/cgroup"
+        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        if fd < 0 { throw .system(step: "open", subject: path, errno: errno) }
+        defer { close(fd) }
+        var text = dirs.map { "\n" + $0 }.joined()
+        let n = text.withUTF8 { Glibc.write(fd, $0.baseAddress, $0.count) }
+        if n < 0 { throw .system(step: "write", subject: path, errno: errno) }
+    }
+
+    func recordedCgroup(directory: String) -> String? {
+        guard let bytes = try? FileSystem.readFile(directory + "/cgroup"), !bytes.isEmpty else { return nil }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init)
+    }
+
+    func recordedCgroupParents(directory: String) -> [String] {
+        guard let bytes = try? FileSystem.readFile(directory + "/cgroup") else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").dropFirst().map(String.init)
+    }
+
+    /// Some command holds the directory's lock (also true for the caller's own handle).
+    func isLocked(_ dir: String) -> Bool {
+        let fd = Glibc.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK
     }
 
     /// The init recorded in the `init` file: pid and start time.
     public func recordedInit(_ handle: Handle) -> (pid: Int32, startTime: UInt64)? {
-        guard let bytes = try? FileSystem.readFile(handle.path + "/init") else { return nil }
+        recordedInit(directory: handle.path)
+    }
+
+    func recordedInit(directory: String) -> (pid: Int32, startTime: UInt64)? {
+        guard let bytes = try? FileSystem.readFile(directory + "/init") else { return nil }
         let parts = String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
-        guard parts.count == 2, let pid = Int32(parts[0]), let start = UInt64(parts[1]) else { return nil }
+        guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, let start = UInt64(parts[1]) else { return nil }
         return (pid, start)
     }
 
@@ -119,11 +179,55 @@ public struct StateStore {
         return out.sorted()
     }
 
-    /// Removes a container's directory and what is in it (state.json, config.json, start.sock).
+    /// Removes a container's directory whatever it holds (temp files of a cut-short write, the
+    /// network directory): entries are removed under the directory's descriptor, never
+    /// following a symlink out of it; a mount point left inside is detached first.
     public func remove(_ handle: Handle) throws(RuntimeError) {
-        for name in ["state.json", "init", "config.json", "start.sock", "network.json"] { unlink(handle.path + "/" + name) }
+        let e = StateStore.removeContents(of: handle.fd, path: handle.path, depth: 0)
+        if e != 0 { throw .system(step: "remove state directory", subject: handle.path, errno: e) }
         if rmdir(handle.path) < 0 && errno != ENOENT {
             throw .system(step: "remove state directory", subject: handle.path, errno: errno)
         }
+    }
+
+    /// 0, or the errno of the first entry that could not be removed.
+    static func removeContents(of dirfd: Int32, path: String, depth: Int) -> Int32 {
+        guard depth < 16 else { return ELOOP }
+        let copy = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard copy >= 0, let dir = fdopendir(copy) else {
+            let e = errno
+            if copy >= 0 { close(copy) }
+            return e
+        }
+        defer { closedir(dir) }
+        var names: [(String, Bool)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            var isDir = entry.pointee.d_type == UInt8(DT_DIR)
+            if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
+                var st = stat()
+                isDir = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+            }
+            names.append((name, isDir))
+        }
+        for (name, isDir) in names {
+            if isDir {
+                let sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if sub >= 0 {
+                    let e = removeContents(of: sub, path: path + "/" + name, depth: depth + 1)
+                    close(sub)
+                    if e != 0 { return e }
+                }
+            }
+            if unlinkat(dirfd, name, isDir ? AT_REMOVEDIR : 0) == 0 || errno == ENOENT { continue }
+            // A mount point (the network namespace's bind mount): detach it, then remove it.
+            guard errno == EBUSY, umount2(path + "/" + name, Int32(MNT_DETACH) | Int32(UMOUNT_NOFOLLOW)) == 0,
+                  unlinkat(dirfd, name, isDir ? AT_REMOVEDIR : 0) == 0 || errno == ENOENT
+            else { return errno }
+        }
+        return 0
     }
 }

@@ -24,8 +24,17 @@ public enum Subprocess {
         posix_spawn_file_actions_addclose(&actions, errPipe[0])
         var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cargs { free(p) } }
+        // `run` blocks the signals it forwards; the helper (swnet and the DNS server it
+        // starts) gets the default mask back.
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK))
         var pid: pid_t = 0
-        let r = posix_spawnp(&pid, argv[0], &actions, nil, &cargs, environ)
+        let r = posix_spawnp(&pid, argv[0], &actions, &attr, &cargs, environ)
         close(fds[1])
         close(errPipe[1])
         if r != 0 { close(fds[0]); close(errPipe[0]); throw .system(step: "run", subject: argv[0], errno: r) }

@@ -23,6 +23,15 @@ enum Harness {
     }()
     static let binaryExists = FileManager.default.isExecutableFile(atPath: binary)
 
+    /// `run` registers its container under --root: a test that names no root gets a temp one
+    /// of this test process (removed at exit when empty), never the machine's /run/crun-swift,
+    /// where another test run's containers of the same id could be.
+    static let stateRoot: String = {
+        let path = NSTemporaryDirectory() + "crun-swift-state-\(getpid())"
+        atexit { _ = rmdir(NSTemporaryDirectory() + "crun-swift-state-\(getpid())") }
+        return path
+    }()
+
     /// The base config, like `runc spec`'s, for the test rootfs.
     static func baseConfig(args: [String] = ["probe"]) -> [String: Any] {
         [
@@ -87,7 +96,7 @@ enum Harness {
                      extraFds: [Int32] = [], onStart: ((Process) -> Void)? = nil) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = arguments
+        p.arguments = arguments.contains { $0 == "--root" || $0.hasPrefix("--root=") } ? arguments : ["--root", stateRoot] + arguments
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         // Files, not pipes: after `create` the waiting init keeps the runtime's stdio open (it
         // is the container's), so reading a pipe to its end would wait for the container.

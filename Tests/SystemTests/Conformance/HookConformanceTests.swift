@@ -158,7 +158,7 @@ final class HookConformanceTests {
     }
 
     /// `run` is create + start + delete: the same hooks at the same moments.
-    @Test(.disabled("needs issue 14 §5 (`run` as create + start, the crash helper's branch)"))
+    @Test
     func configHooksRunRunsEveryKind() throws {
         let b = try c.bundle(config(["true"], hooks: [
             "prestart": [recorder("prestart", dir: log)], "createRuntime": [recorder("createRuntime", dir: log)],
