@@ -42,14 +42,7 @@ extension SpecValidator {
                 if size.width > UInt32(UInt16.max) { add("process.consoleSize.width", "\(size.width) is above 65535 (a terminal's size is 16-bit)") }
             }
         }
-        if let h = spec.hooks {
-            hookIssues(h.prestart, "prestart", add)
-            hookIssues(h.createRuntime, "createRuntime", add)
-            hookIssues(h.createContainer, "createContainer", add)
-            hookIssues(h.startContainer, "startContainer", add)
-            hookIssues(h.poststart, "poststart", add)
-            hookIssues(h.poststop, "poststop", add)
-        }
+        // Hook timeouts are checked with the hooks (Validation.validateHooks).
         guard let linux = spec.linux else { return }
         mappingIssues(linux.uidMappings, "uidMappings", add)
         mappingIssues(linux.gidMappings, "gidMappings", add)
@@ -70,13 +63,6 @@ extension SpecValidator {
             }
         }
         if let s = linux.seccomp { seccompIssues(s, add) }
-    }
-
-    func hookIssues(_ hooks: [Hook]?, _ name: String, _ add: (String, String) -> Void) {
-        guard let hooks else { return }
-        for i in hooks.indices {
-            if let t = hooks[i].timeout, t < 1 { add("hooks.\(name)[\(i)].timeout", "must be at least 1 second") }
-        }
     }
 
     func mappingIssues(_ maps: [IDMapping]?, _ name: String, _ add: (String, String) -> Void) {

@@ -191,7 +191,7 @@ import Testing
 
     @Test func hookTimeoutMustBePositive() throws {
         let found = try issues(config(#", "hooks": {"poststart": [{"path": "/bin/true", "timeout": 0}]}"#))
-        #expect(found == ["hooks.poststart[0].timeout: must be at least 1 second"])
+        #expect(found == ["hooks.poststart[0].timeout: must be greater than zero, got 0"])
     }
 
     @Test func cgroupPathsNeverHoldNul() {
