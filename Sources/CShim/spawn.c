@@ -29,6 +29,7 @@
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -80,6 +81,19 @@ int cs_write_all(const char *path, const char *data) {
 }
 
 int cs_write_file(const char *path, const char *data) { return cs_write_all(path, data); }
+
+int cs_memfd_with(const char *name, const void *data, size_t len) {
+  int fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC);
+  if (fd < 0) return -errno;
+  size_t off = 0;
+  while (off < len) {
+    ssize_t w = CS_RETRY(write(fd, (const char *)data + off, len - off));
+    if (w < 0) { int e = errno; close(fd); return -e; }
+    off += (size_t)w;
+  }
+  if (lseek(fd, 0, SEEK_SET) < 0) { int e = errno; close(fd); return -e; }
+  return fd;
+}
 
 // Where failures are reported: the channel to the runtime, then (after `create` returned)
 // the connection from `start`. The child has its own copy of this variable.

@@ -71,23 +71,21 @@ public enum HookRunner {
         }
         plan.executablePath = hook.path
 
-        // The state goes through a pipe; it is small enough to fit before the hook reads it.
-        var fds: [Int32] = [-1, -1]
-        if pipe(&fds) < 0 { throw .system(step: "pipe", subject: nil, errno: errno) }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        // The state goes through a memfd: with many annotations it is far larger than a pipe
+        // holds, and nothing reads a pipe before the hook runs.
         var text = state.serialized()
-        text.withUTF8 { buf in _ = write(fds[1], buf.baseAddress, buf.count) }
-        close(fds[1])
+        let stateFd = text.withUTF8 { cs_memfd_with("hook-state", $0.baseAddress, $0.count) }
+        if stateFd < 0 { throw .system(step: "memfd_create", subject: "hook state", errno: -stateFd) }
         var options = Launcher.Options()
-        options.stdin = fds[0]
+        options.stdin = stateFd
         let launched: LaunchedContainer
         do {
             launched = try Launcher.launch(plan, options: options)
         } catch {
-            close(fds[0])
+            close(stateFd)
             throw error
         }
-        close(fds[0])
+        close(stateFd)
         let status = try wait(launched.pid, timeout: hook.timeout)
         if cs_wifsignaled(status) != 0 { throw .container("killed by signal \(cs_wtermsig(status))") }
         if cs_wexitstatus(status) != 0 { throw .container("exited with status \(cs_wexitstatus(status))") }

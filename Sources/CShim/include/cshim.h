@@ -274,6 +274,10 @@ int cs_channel_receive(int channel_fd, struct cs_error *err, int *fd);
 // Writes `data` to a file (uid_map, gid_map, setgroups). Returns 0 or -errno.
 int cs_write_file(const char *path, const char *data);
 
+// A close-on-exec memfd holding `len` bytes of `data`, positioned at its start: a hook's stdin
+// (the state can be far larger than a pipe holds). Returns the fd or -errno.
+int cs_memfd_with(const char *name, const void *data, size_t len);
+
 // The foreground supervisor: forwards signals to `pid`, relays stdio to the pty master when
 // `master_fd` >= 0, and returns the wait status of `pid`. `forward` lists signals (0-ended)
 // that the caller blocked before spawning.

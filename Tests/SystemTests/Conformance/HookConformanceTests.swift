@@ -172,4 +172,23 @@ final class HookConformanceTests {
         let f = try c.cs(["run", "--bundle", failing, "runfail"])
         #expect(f.status != 0 && f.stderr.contains("hooks.prestart[0]"))
     }
+
+    /// runtime.md "State": the state a hook reads carries every annotation, however large: a
+    /// 1 MiB annotation (far past a pipe's 64 KiB) reaches each kind of hook whole, and no
+    /// step waits on a reader that has not started yet.
+    @Test func configHooksReceiveALargeStateWhole() throws {
+        var cfg = config(["true"], hooks: [
+            "prestart": [hook("prestart", "wc -c > \(log)/$HOOK.size")],
+            "createContainer": [hook("createContainer", "wc -c > \(log)/$HOOK.size")],
+            "poststop": [hook("poststop", "wc -c > \(log)/$HOOK.size")],
+        ])
+        cfg["annotations"] = ["org.example.big": String(repeating: "x", count: 1 << 20)]
+        let b = try c.bundle(cfg)
+        let r = try c.cs(["run", "--bundle", b, "bigstate"], timeout: 120)
+        #expect(r.status == 0, "\(r.stderr)")
+        for kind in ["prestart", "createContainer", "poststop"] {
+            let size = Int(read(kind + ".size").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            #expect(size > 1 << 20, "\(kind): \(size) bytes of state")
+        }
+    }
 }
