@@ -38,12 +38,7 @@ final class RunLifecycleTests {
     }
 
     func waitUntil(_ what: String, _ condition: () throws -> Bool) rethrows {
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if try condition() { return }
-            usleep(10_000)
-        }
-        Issue.record("timed out waiting \(what)")
+        try Harness.waitUntil(what, condition)
     }
 
     func storedCgroup(_ id: String) -> String? {

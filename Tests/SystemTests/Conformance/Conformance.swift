@@ -44,12 +44,7 @@ final class Conformance {
 
     /// Polls `condition` (no fixed sleep decides anything) for up to 60 s.
     func waitUntil(_ what: String, _ condition: () throws -> Bool) rethrows {
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if try condition() { return }
-            usleep(5_000)
-        }
-        Issue.record("timed out waiting for \(what)")
+        try Harness.waitUntil(what, condition)
     }
 
     /// `create` + `start`; returns the init's pid.
