@@ -100,13 +100,15 @@ int cs_memfd_with(const char *name, const void *data, size_t len) {
 static int report_fd = -1;
 int cs_proc_fd = -1;
 
-void cs_fail(const struct cs_plan *plan, int step, int err, int index, const char *detail) {
+// One message on the channel: a kind and a cs_error (the error, or for CS_MSG_PID the pid in
+// `index`). Returns send's result.
+static ssize_t channel_send(int fd, char kind, int step, int err, int index, const char *detail) {
   struct {
     char kind;
     struct cs_error e;
   } msg;
   memset(&msg, 0, sizeof msg);
-  msg.kind = CS_MSG_ERROR;
+  msg.kind = kind;
   msg.e.step = step;
   msg.e.err = err;
   msg.e.index = index;
@@ -115,7 +117,11 @@ void cs_fail(const struct cs_plan *plan, int step, int err, int index, const cha
     if (n >= sizeof msg.e.detail) n = sizeof msg.e.detail - 1;
     memcpy(msg.e.detail, detail, n);
   }
-  CS_RETRY(send(report_fd >= 0 ? report_fd : plan->channel_fd, &msg, sizeof msg, MSG_NOSIGNAL));
+  return CS_RETRY(send(fd, &msg, sizeof msg, MSG_NOSIGNAL));
+}
+
+void cs_fail(const struct cs_plan *plan, int step, int err, int index, const char *detail) {
+  channel_send(report_fd >= 0 ? report_fd : plan->channel_fd, CS_MSG_ERROR, step, err, index, detail);
   _exit(127);
 }
 
@@ -453,14 +459,7 @@ __attribute__((noreturn)) static void spawn_visible(const struct cs_plan *p, int
     pid = CS_RAW_CLONE(CLONE_PARENT);
   if (pid < 0) cs_fail(p, CS_STEP_CLONE, errno, -1, NULL);
   if (pid == 0) finish(p, 1, load_here);
-  struct {
-    char kind;
-    struct cs_error e;
-  } msg;
-  memset(&msg, 0, sizeof msg);
-  msg.kind = CS_MSG_PID;
-  msg.e.index = (int32_t)pid;
-  if (CS_RETRY(send(p->channel_fd, &msg, sizeof msg, MSG_NOSIGNAL)) < 0) {
+  if (channel_send(p->channel_fd, CS_MSG_PID, 0, 0, (int)pid, NULL) < 0) {
     kill((pid_t)pid, SIGKILL);
     _exit(127);
   }
