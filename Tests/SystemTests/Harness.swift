@@ -140,6 +140,42 @@ enum Harness {
         return try crun(globalArgs + ["run", bundle.path], timeout: timeout)
     }
 
+    /// A console-socket receiver like containerd's: binds `socket`, says so with `socket.ready`,
+    /// takes the pty master sent over it and reads the terminal until it closes. `read()`
+    /// returns what the terminal printed (without carriage returns).
+    final class ConsoleReceiver {
+        let process = Process()
+        let out = Pipe()
+
+        init(socket: String) throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = ["-c", """
+                import socket, os, sys
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)
+                open(sys.argv[1] + ".ready", "w").close()
+                c, _ = s.accept(); msg, fds, _, _ = socket.recv_fds(c, 1024, 1)
+                out = b""
+                while True:
+                    try:
+                        d = os.read(fds[0], 4096)
+                    except OSError:
+                        break
+                    if not d: break
+                    out += d
+                sys.stdout.write(out.decode().replace("\\r", ""))
+                """, socket]
+            process.standardOutput = out
+            try process.run()
+            Harness.waitUntil("for the console socket") { FileManager.default.fileExists(atPath: socket + ".ready") }
+        }
+
+        func read() -> String {
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return text
+        }
+    }
+
     /// Polls `condition` until it holds; records an issue if it still does not after `timeout`
     /// seconds. Tests wait for the condition itself (a file, a state, a namespace), never for a
     /// guessed time, and the deadline is generous: the suite must pass on a loaded machine.

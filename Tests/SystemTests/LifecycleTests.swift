@@ -149,33 +149,11 @@ final class LifecycleTests {
             c.edit("process") { $0["terminal"] = true; $0["consoleSize"] = ["height": 21, "width": 77] }
         }
         let sock = b + "/console.sock"
-        // A receiver like containerd's: accept, take the fd, read the terminal until it closes.
-        let receiver = Process()
-        receiver.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        receiver.arguments = ["-c", """
-            import socket, os, sys
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)
-            open(sys.argv[1] + ".ready", "w").close()
-            c, _ = s.accept(); msg, fds, _, _ = socket.recv_fds(c, 1024, 1)
-            out = b""
-            while True:
-                try:
-                    d = os.read(fds[0], 4096)
-                except OSError:
-                    break
-                if not d: break
-                out += d
-            sys.stdout.write(out.decode().replace("\\r", ""))
-            """, sock]
-        let out = Pipe()
-        receiver.standardOutput = out
-        try receiver.run()
-        try waitUntil("for the console socket") { FileManager.default.fileExists(atPath: sock + ".ready") }
+        let receiver = try Harness.ConsoleReceiver(socket: sock)
         let c = try cs(["create", "--bundle", b, "--console-socket", sock, "t1"])
         #expect(c.status == 0, "\(c.stderr)")
         #expect(try cs(["start", "t1"]).status == 0)
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        receiver.waitUntilExit()
+        let text = receiver.read()
         #expect(text == "/dev/pts/0\n21 77\n")
         try waitUntil("for stopped") { try state("t1")["status"] as? String == "stopped" }
         #expect(try cs(["delete", "t1"]).status == 0)

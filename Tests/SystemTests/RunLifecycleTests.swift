@@ -115,31 +115,10 @@ final class RunLifecycleTests {
         let sock = b + "/console.sock"
         let refused = try cs(["run", "--console-socket", sock, "--bundle", b, "r6"])
         #expect(refused.status != 0 && refused.stderr.contains("--console-socket: only with --detach"), "\(refused.stderr)")
-        let receiver = Process()
-        receiver.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        receiver.arguments = ["-c", """
-            import socket, os, sys
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)
-            open(sys.argv[1] + ".ready", "w").close()
-            c, _ = s.accept(); msg, fds, _, _ = socket.recv_fds(c, 1024, 1)
-            out = b""
-            while True:
-                try:
-                    d = os.read(fds[0], 4096)
-                except OSError:
-                    break
-                if not d: break
-                out += d
-            sys.stdout.write(out.decode().replace("\\r", ""))
-            """, sock]
-        let out = Pipe()
-        receiver.standardOutput = out
-        try receiver.run()
-        waitUntil("for the console socket") { FileManager.default.fileExists(atPath: sock + ".ready") }
+        let receiver = try Harness.ConsoleReceiver(socket: sock)
         let r = try cs(["run", "--detach", "--console-socket", sock, "--bundle", b, "r6"])
         #expect(r.status == 0, "\(r.stderr)")
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        receiver.waitUntilExit()
+        let text = receiver.read()
         #expect(text == "/dev/pts/0\n")
         #expect(try cs(["delete", "--force", "r6"]).status == 0)
     }
