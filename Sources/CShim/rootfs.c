@@ -192,7 +192,11 @@ static void do_mount(const struct cs_plan *p, int root_fd, int i) {
   if (fd < 0) cs_fail(p, CS_STEP_MOUNT_RESOLVE, -fd, i, m->destination);
 
   int r;
-  if (m->flags & MS_BIND) {
+  if (m->tree_fd >= 0) {
+    // An idmapped tree the runtime made (idmap.c): only moved into place here.
+    r = attach(m->tree_fd, fd);
+    if (r == 0) close(m->tree_fd);
+  } else if (m->flags & MS_BIND) {
     r = mount_on_fd(m->source, fd, NULL, m->flags & (MS_BIND | MS_REC), NULL);
   } else {
     r = mount_on_fd(m->source, fd, m->fstype, m->flags, m->data);
