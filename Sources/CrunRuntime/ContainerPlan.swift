@@ -34,6 +34,10 @@ public struct ContainerPlan: Sendable {
         public var userNamespacePath: String?
         /// ridmap: the submounts of an rbind are idmapped too.
         public var recursive: Bool
+
+        public init(uidMap: String, gidMap: String, userNamespacePath: String?, recursive: Bool) {
+            (self.uidMap, self.gidMap, self.userNamespacePath, self.recursive) = (uidMap, gidMap, userNamespacePath, recursive)
+        }
     }
 
     public struct PlannedDevice: Equatable, Sendable {
