@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -186,6 +187,76 @@ static int remount(const char *path, unsigned long flags) {
   return mount(NULL, path, NULL, flags | MS_REMOUNT | locked_flags(path), NULL);
 }
 
+// ---- proc of a joined pid namespace ----
+//
+// proc shows the pid namespace of the process that creates it. In two steps (a pid namespace
+// joined by path, spawn.c) this process is not in that namespace, only its children are born
+// there: a child sharing our memory and descriptor table (vfork-like) creates the instance and
+// we attach it. Otherwise the container would see the runtime's processes.
+
+struct proc_job {
+  const struct cs_mount *m;
+  int fd;   // the detached proc mount, or -1
+  int err;
+};
+
+static uint64_t attrs_of(unsigned long flags) {
+  uint64_t a = 0;
+  if (flags & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
+  if (flags & MS_NODEV) a |= MOUNT_ATTR_NODEV;
+  if (flags & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+  if (flags & MS_NODIRATIME) a |= MOUNT_ATTR_NODIRATIME;
+  if (flags & MS_NOATIME) a |= MOUNT_ATTR_NOATIME;
+  else if (flags & MS_STRICTATIME) a |= MOUNT_ATTR_STRICTATIME;
+  return a;
+}
+
+static int proc_in_pid_namespace(void *arg) {
+  struct proc_job *j = arg;
+  int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+  if (fs < 0) { j->err = errno; return 0; }
+  // Filesystem options (hidepid=2, subset=pid): key[=value], comma-separated.
+  char buf[512];
+  const char *data = j->m->data ? j->m->data : "";
+  size_t n = strlen(data);
+  if (n >= sizeof buf) { j->err = E2BIG; close(fs); return 0; }
+  memcpy(buf, data, n + 1);
+  for (char *opt = buf; opt && *opt;) {
+    char *next = strchr(opt, ',');
+    if (next) *next++ = 0;
+    char *value = strchr(opt, '=');
+    if (value) *value++ = 0;
+    if (*opt && syscall(SYS_fsconfig, fs, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, opt, value, 0) < 0) {
+      j->err = errno;
+      close(fs);
+      return 0;
+    }
+    opt = next;
+  }
+  int r = (int)syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+  int m = r == 0 ? (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs_of(j->m->flags)) : -1;
+  if (m < 0) j->err = errno;
+  j->fd = m;
+  close(fs);
+  return 0;
+}
+
+static int mount_proc_of_children(const struct cs_mount *m, int dst_fd) {
+  static char stack[32768] __attribute__((aligned(16)));
+  struct proc_job job = {.m = m, .fd = -1, .err = 0};
+  pid_t pid = clone(proc_in_pid_namespace, stack + sizeof stack,
+                    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &job);
+  if (pid < 0) return -1;
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+  if (job.fd < 0) { errno = job.err ? job.err : EIO; return -1; }
+  int r = attach(job.fd, dst_fd);
+  int e = errno;
+  close(job.fd);
+  errno = e;
+  return r;
+}
+
 static void do_mount(const struct cs_plan *p, int root_fd, int i) {
   const struct cs_mount *m = &p->mounts[i];
   int fd = cs_resolve_in_root(root_fd, m->destination, m->dest_kind, 1);
@@ -198,6 +269,8 @@ static void do_mount(const struct cs_plan *p, int root_fd, int i) {
     if (r == 0) close(m->tree_fd);
   } else if (m->flags & MS_BIND) {
     r = mount_on_fd(m->source, fd, NULL, m->flags & (MS_BIND | MS_REC), NULL);
+  } else if (cs_plan_two_step(p) && m->fstype && strcmp(m->fstype, "proc") == 0) {
+    r = mount_proc_of_children(m, fd);
   } else {
     r = mount_on_fd(m->source, fd, m->fstype, m->flags, m->data);
     if (r < 0 && errno == EPERM && m->sysfs_fallback) {

@@ -96,7 +96,8 @@ public struct ContainerPlanner {
         plan.mounts = try planMounts(spec.mounts ?? [], bundle: bundle, hasNetworkNamespace: plan.cloneFlags & CS_CLONE_NEWNET != 0, warnings: &plan.warnings)
         planIdmaps(spec.mounts ?? [], into: &plan)
         plan.defaultDevices = !plan.mounts.contains { $0.destination == "/dev" && $0.flags & CS_MS_BIND != 0 }
-        plan.bindDevices = plan.newUserNamespace
+        // mknod is refused in any user namespace but the initial one, joined or new.
+        plan.bindDevices = plan.newUserNamespace || plan.joins.contains { $0.kind == .user }
         plan.devices = (linux.devices ?? []).map { d in
             ContainerPlan.PlannedDevice(path: d.path, type: d.type == "u" ? "c" : Character(d.type),
                 major: d.major ?? 0, minor: d.minor ?? 0, mode: d.fileMode ?? 0o666,

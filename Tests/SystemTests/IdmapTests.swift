@@ -51,6 +51,40 @@ struct IdmapTests {
         #expect(dir.owner("new") == "0:0")
     }
 
+    /// A pod as containerd 2.x makes it with shareProcessNamespace: the sandbox creates the
+    /// user namespace, the app container joins its user, pid, network, ipc and uts namespaces
+    /// by path and gets the volume with the pod's mappings.
+    @Test func podContainerJoiningTheSandbox() throws {
+        let dir = try HostDir()
+        defer { dir.remove() }
+        var sandbox = Harness.baseConfig(args: ["sleep", "1000"])
+        Self.userNamespace(&sandbox)
+        let sbx = try Harness.TempBundle(config: sandbox)
+        let id = "idmap-sbx-\(getpid())"
+        defer { _ = try? Harness.crun(["delete", "--force", id]) }
+        let created = try Harness.crun(["create", "--bundle", sbx.path, id])
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(try Harness.crun(["start", id]).status == 0)
+        let state = try JSONSerialization.jsonObject(with: Data(try Harness.crun(["state", id]).stdout.utf8)) as? [String: Any]
+        let pid = state?["pid"] as? Int ?? 0
+        let r = try Harness.shell("tr '\\0' ' ' </proc/1/cmdline; echo; " + Self.script) { c in
+            c.edit("linux") {
+                $0["namespaces"] = [["type": "mount"]] + ["pid", "user", "network", "ipc", "uts"].map { kind in
+                    ["type": kind, "path": "/proc/\(pid)/ns/\(kind == "network" ? "net" : kind)"]
+                }
+                $0["uidMappings"] = Self.podMap
+                $0["gidMappings"] = Self.podMap
+            }
+            c.removeValue(forKey: "hostname")
+            c.append("mounts", [["destination": "/home", "type": "bind", "source": dir.path,
+                                 "options": ["rbind", "rprivate", "rw"],
+                                 "uidMappings": Self.podMap, "gidMappings": Self.podMap]])
+        }
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "sleep 1000 \n1000:1000\n0:0\n")
+        #expect(dir.owner("new") == "0:0")
+    }
+
     /// A mapping of its own: host uid/gid 1000 is the container's root on this mount, and what
     /// the container's root writes is owned by 1000 on the host.
     @Test func mountMappingOfItsOwn() throws {
