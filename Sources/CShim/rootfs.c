@@ -19,7 +19,6 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -190,15 +189,10 @@ static int remount(const char *path, unsigned long flags) {
 // ---- proc of a joined pid namespace ----
 //
 // proc shows the pid namespace of the process that creates it. In two steps (a pid namespace
-// joined by path, spawn.c) this process is not in that namespace, only its children are born
-// there: a child sharing our memory and descriptor table (vfork-like) creates the instance and
-// we attach it. Otherwise the container would see the runtime's processes.
-
-struct proc_job {
-  const struct cs_mount *m;
-  int fd;   // the detached proc mount, or -1
-  int err;
-};
+// joined by path, spawn.c) this process stays outside that namespace on purpose (nothing there
+// may see a process holding the host's root), only its children are born in it. So the pid
+// namespace is named explicitly: procfs's `pidns` option, given our pid_for_children.
+// Returns 0, or -1 with errno; *no_option is set when the kernel lacks the option.
 
 static uint64_t attrs_of(unsigned long flags) {
   uint64_t a = 0;
@@ -212,47 +206,42 @@ static uint64_t attrs_of(unsigned long flags) {
   return a;
 }
 
-static int proc_in_pid_namespace(void *arg) {
-  struct proc_job *j = arg;
+static int proc_of_joined_pid_namespace(const struct cs_mount *m, int dst_fd, int *no_option) {
+  *no_option = 0;
+  int ns = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+  if (ns < 0) return -1;
   int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
-  if (fs < 0) { j->err = errno; return 0; }
+  int r = fs < 0 ? -1 : (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, "pidns", NULL, ns);
+  int e = errno;
+  close(ns);
+  if (r < 0) {
+    if (fs >= 0) close(fs);
+    *no_option = fs >= 0 && e == EINVAL;
+    errno = e;
+    return -1;
+  }
   // Filesystem options (hidepid=2, subset=pid): key[=value], comma-separated.
   char buf[512];
-  const char *data = j->m->data ? j->m->data : "";
+  const char *data = m->data ? m->data : "";
   size_t n = strlen(data);
-  if (n >= sizeof buf) { j->err = E2BIG; close(fs); return 0; }
+  if (n >= sizeof buf) { close(fs); errno = E2BIG; return -1; }
   memcpy(buf, data, n + 1);
-  for (char *opt = buf; opt && *opt;) {
+  for (char *opt = buf; r == 0 && opt && *opt;) {
     char *next = strchr(opt, ',');
     if (next) *next++ = 0;
     char *value = strchr(opt, '=');
     if (value) *value++ = 0;
-    if (*opt && syscall(SYS_fsconfig, fs, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, opt, value, 0) < 0) {
-      j->err = errno;
-      close(fs);
-      return 0;
-    }
+    if (*opt) r = (int)syscall(SYS_fsconfig, fs, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, opt, value, 0);
     opt = next;
   }
-  int r = (int)syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
-  int m = r == 0 ? (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs_of(j->m->flags)) : -1;
-  if (m < 0) j->err = errno;
-  j->fd = m;
+  if (r == 0) r = (int)syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+  int mnt = r == 0 ? (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs_of(m->flags)) : -1;
+  e = errno;
   close(fs);
-  return 0;
-}
-
-static int mount_proc_of_children(const struct cs_mount *m, int dst_fd) {
-  static char stack[32768] __attribute__((aligned(16)));
-  struct proc_job job = {.m = m, .fd = -1, .err = 0};
-  pid_t pid = clone(proc_in_pid_namespace, stack + sizeof stack,
-                    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &job);
-  if (pid < 0) return -1;
-  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
-  if (job.fd < 0) { errno = job.err ? job.err : EIO; return -1; }
-  int r = attach(job.fd, dst_fd);
-  int e = errno;
-  close(job.fd);
+  if (mnt < 0) { errno = e; return -1; }
+  r = attach(mnt, dst_fd);
+  e = errno;
+  close(mnt);
   errno = e;
   return r;
 }
@@ -270,7 +259,9 @@ static void do_mount(const struct cs_plan *p, int root_fd, int i) {
   } else if (m->flags & MS_BIND) {
     r = mount_on_fd(m->source, fd, NULL, m->flags & (MS_BIND | MS_REC), NULL);
   } else if (cs_plan_two_step(p) && m->fstype && strcmp(m->fstype, "proc") == 0) {
-    r = mount_proc_of_children(m, fd);
+    int no_option;
+    r = proc_of_joined_pid_namespace(m, fd, &no_option);
+    if (r < 0 && no_option) cs_fail(p, CS_STEP_MOUNT, EOPNOTSUPP, i, "proc pidns");
   } else {
     r = mount_on_fd(m->source, fd, m->fstype, m->flags, m->data);
     if (r < 0 && errno == EPERM && m->sysfs_fallback) {
