@@ -16,6 +16,12 @@ struct IdmappedTrees {
         for (i, m) in plan.mounts.enumerated() {
             guard let idmap = m.idmap else { continue }
             let field = "mounts[\(m.configIndex)]"
+            if geteuid() != 0 {
+                // mount_setattr(MOUNT_ATTR_IDMAP) needs CAP_SYS_ADMIN over the filesystem's
+                // user namespace (the initial one for disk filesystems), as with runc.
+                trees.close()
+                throw .container("\(field): idmapped mounts need a runtime running as root (CAP_SYS_ADMIN over the filesystem of `\(m.source ?? "")`)")
+            }
             let source = m.source ?? ""
             let usernsFd: Int32
             if let path = idmap.userNamespacePath {
