@@ -17,6 +17,9 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("cap"), .linkedLibrary("seccomp")]
         ),
+        // Files, processes, errno, clocks and the `Syscalls` seam, shared by both programs.
+        .target(name: "CLinuxSys", cSettings: [.define("_GNU_SOURCE")]),
+        .target(name: "LinuxSys", dependencies: ["CLinuxSys"]),
         // A small JSON reader/writer with a Codable decoder (no Foundation: startup and RSS).
         .target(name: "JSONCore"),
         // The OCI runtime-spec model and its validation.
@@ -32,9 +35,9 @@ let package = Package(
         // swnet: CNI bridge and IPAM plugins. rtnetlink spoken directly in C (nlmsg.h), so the
         // binary links fully static.
         .target(name: "CNetlink", cSettings: [.define("_GNU_SOURCE")]),
-        .target(name: "SwnetCore", dependencies: ["CNetlink", "JSONCore"]),
+        .target(name: "SwnetCore", dependencies: ["CNetlink", "JSONCore", "LinuxSys"]),
         .executableTarget(name: "swnet", dependencies: ["SwnetCore"]),
-        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "SwnetCore"]),
+        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "LinuxSys", "SwnetCore"]),
         // Root integration tests (real containers, compared with the probe) and black-box tests
         // of the built binary.
         .testTarget(name: "SystemTests"),

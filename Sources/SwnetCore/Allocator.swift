@@ -1,4 +1,3 @@
-import CNetlink
 import Glibc
 
 /// Hands out one address from each range set of an IPAM config, releases them, and collects

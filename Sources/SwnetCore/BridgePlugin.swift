@@ -1,6 +1,7 @@
 import CNetlink
 import Glibc
 import JSONCore
+import LinuxSys
 
 /// The bridge plugin: a bridge on the node, a veth pair per attachment with one end in the
 /// pod's namespace, addresses and routes from IPAM. ADD undoes what it did if a later step
@@ -76,7 +77,7 @@ enum BridgePlugin {
                     guard let gw = ip.gateway else { continue }
                     let rr = gw.bytes.withUnsafeBufferPointer { nl_addr_add(node.sock, bridge.index, gw.family, $0.baseAddress, UInt8(ip.address.prefix)) }
                     if rr != -EEXIST { try node.check(rr, "add gateway \(gw)/\(ip.address.prefix) to \(conf.bridge)") }
-                    _ = nl_sysctl(gw.isV4 ? "net/ipv4/ip_forward" : "net/ipv6/conf/all/forwarding", "1")
+                    try? Kernel.sysctl(gw.isV4 ? "net/ipv4/ip_forward" : "net/ipv6/conf/all/forwarding", "1")
                 }
             }
             // Other nodes' pod subnets: routed, never masqueraded.
@@ -113,8 +114,7 @@ enum BridgePlugin {
 
     static func lockDirectory(_ conf: NetworkConfig) -> String {
         let dir = (conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir) + "/" + conf.name
-        _ = mkdir(conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir, 0o755)
-        _ = mkdir(dir, 0o755)
+        try? Files.makeDirectories(dir)
         return dir
     }
 

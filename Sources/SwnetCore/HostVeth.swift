@@ -1,5 +1,6 @@
 import CNetlink
 import Glibc
+import LinuxSys
 
 /// A link as ADD, DEL and GC see it.
 struct LinkRecord: Equatable, Sendable {

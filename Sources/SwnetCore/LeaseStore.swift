@@ -1,5 +1,5 @@
-import CNetlink
 import Glibc
+import LinuxSys
 
 /// Address leases on disk, in host-local's layout so existing tooling reads them:
 /// `<dataDir>/<network>/<ip>` holds "<containerID>\r\n<ifname>" (and, from swnet, a third line
@@ -26,12 +26,8 @@ public final class LeaseStore {
     /// Takes the network's lock (creating the directory); held until `unlock` or deinit.
     public func lock() throws(CNIError) {
         if lockFd >= 0 { return }
-        var path = ""
-        for part in directory.split(separator: "/") {
-            path += "/" + part
-            if mkdir(path, 0o755) < 0 && errno != EEXIST {
-                throw CNIError(.ioFailure, "cannot create the IPAM data directory", "\(path): \(String(cString: strerror(errno)))")
-            }
+        do { try Files.makeDirectories(directory) } catch {
+            throw CNIError(.ioFailure, "cannot create the IPAM data directory", error.description)
         }
         let fd = open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         if fd < 0 { throw CNIError(.ioFailure, "cannot open the IPAM lock", "\(directory)/lock: \(String(cString: strerror(errno)))") }
@@ -50,16 +46,8 @@ public final class LeaseStore {
     static func fileName(_ ip: IPAddress) -> String { ip.description }
 
     public func leases() -> [Lease] {
-        guard let dir = opendir(directory) else { return [] }
         // (by-attachment/ is not an address and is skipped by the parse below.)
-        defer { closedir(dir) }
-        var out: [Lease] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard let ip = IPAddress(name), let lease = read(ip) else { continue }
-            out.append(lease)
-        }
-        return out
+        (Files.entries(directory) ?? []).compactMap { name in IPAddress(name).flatMap(read) }
     }
 
     func read(_ ip: IPAddress) -> Lease? {
@@ -100,44 +88,30 @@ public final class LeaseStore {
     }
 
     func indexed(_ containerID: String, _ ifname: String) -> [IPAddress]? {
-        guard let bytes = try? readSmallFile(indexPath(containerID, ifname)) else { return nil }
+        guard let bytes = try? Files.read(indexPath(containerID, ifname)) else { return nil }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { IPAddress(String($0)) }
     }
 
     func setIndex(_ containerID: String, _ ifname: String, _ ips: [IPAddress]) {
         _ = mkdir(directory + "/by-attachment", 0o700)
-        _ = nl_write_file(indexPath(containerID, ifname), ips.map(\.description).joined(separator: "\n"))
+        try? Files.write(indexPath(containerID, ifname), ips.map(\.description).joined(separator: "\n"))
     }
 
     func removeIndex(_ containerID: String, _ ifname: String) { unlink(indexPath(containerID, ifname)) }
 
     func lastReserved(_ set: Int) -> IPAddress? {
-        guard let bytes = try? readSmallFile(directory + "/last_reserved_ip.\(set)") else { return nil }
+        guard let bytes = try? Files.read(directory + "/last_reserved_ip.\(set)") else { return nil }
         return IPAddress(String(decoding: bytes, as: UTF8.self).trimmingCharacters())
     }
 
     func setLastReserved(_ ip: IPAddress, _ set: Int) {
-        _ = nl_write_file(directory + "/last_reserved_ip.\(set)", ip.description)
+        try? Files.write(directory + "/last_reserved_ip.\(set)", ip.description)
     }
 }
 
-func readSmallFile(_ path: String) throws -> [UInt8] { try readFile(path) }
-
-/// A whole file (up to `limit` bytes: config files, leases, cached results).
-func readFile(_ path: String, limit: Int = 64 << 20) throws(CNIError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw CNIError(.ioFailure, "cannot read \(path)", String(cString: strerror(errno))) }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n < 0 { throw CNIError(.ioFailure, "cannot read \(path)", String(cString: strerror(errno))) }
-        if n == 0 { return out }
-        out += buf[0..<n]
-        if out.count > limit { throw CNIError(.ioFailure, "cannot read \(path)", "larger than \(limit) bytes") }
-    }
+/// A whole file (config files, cached results), its error as a CNI error.
+func readFile(_ path: String) throws(CNIError) -> [UInt8] {
+    do { return try Files.read(path) } catch { throw CNIError(.ioFailure, "cannot read \(path)", errnoText(error.errno)) }
 }
 
 extension String {

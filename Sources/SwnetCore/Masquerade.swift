@@ -1,5 +1,6 @@
 import CNetlink
 import Glibc
+import LinuxSys
 
 /// ipMasq through nftables: one table `inet swnet`, and per network a set of pod addresses
 /// with one masquerade rule for traffic from the set leaving the pod subnet. The table, set and

@@ -1,5 +1,6 @@
 import CNetlink
 import Glibc
+import LinuxSys
 
 /// A NETLINK_ROUTE socket bound to one network namespace, with errors that say what failed.
 final class Netlink {
@@ -44,5 +45,3 @@ final class Netlink {
         return MACAddress(bytes: withUnsafeBytes(of: info.mac) { Array($0) }).description
     }
 }
-
-func errnoText(_ e: Int32) -> String { String(cString: strerror(e)) }

@@ -1,6 +1,6 @@
-import CNetlink
 import Glibc
 import JSONCore
+import LinuxSys
 
 /// The command line's ADD results (for CHECK, DEL and GC), in libcni's record format
 /// (`kind: cniCacheV1` with containerId, ifName, networkName, result). The attachment is read
@@ -34,7 +34,7 @@ struct ResultCache {
         _ = mkdir(results, 0o700)
         let record = JSONValue.object([("kind", .string("cniCacheV1")), ("containerId", .string(id)), ("ifName", .string(ifname)),
                                        ("networkName", .string(network)), ("result", result)])
-        _ = nl_write_file(path(id, ifname), record.serialized())
+        try? Files.write(path(id, ifname), record.serialized())
     }
 
     func remove(id: String, ifname: String) {
@@ -49,11 +49,8 @@ struct ResultCache {
     /// The attachments of this network that hold a cached result. An older file without a
     /// record counts, conservatively, as every attachment its name could be split into.
     func attachments() -> [NetworkConfig.Attachment] {
-        guard let d = opendir(results) else { return [] }
-        defer { closedir(d) }
         var out: [NetworkConfig.Attachment] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { cText($0) }
+        for name in Files.entries(results) ?? [] {
             guard name.hasPrefix(network + "+") || name.hasPrefix(network + "-") else { continue }
             guard let bytes = try? readFile(results + "/" + name), let json = try? JSONParser.parse(bytes) else { continue }
             if json["kind"]?.stringValue == "cniCacheV1" {

@@ -1,6 +1,7 @@
 import CNetlink
 import Glibc
 import JSONCore
+import LinuxSys
 
 /// `swnet add|del|check|gc|status CONFIG NETNS`, cnitool's way: CONFIG is a file or a network
 /// name under the config dir; ADD results are cached (as libcni does) for CHECK, DEL and GC.
@@ -225,13 +226,9 @@ enum SwnetCLI {
     /// A config file, or the network of that name in `confDir` (.conf, .conflist, .json).
     static func loadNetwork(_ ref: String, confDir: String) throws(CNIError) -> NetworkList {
         var candidates: [String] = []
-        if access(ref, F_OK) == 0 { candidates = [ref] } else if let dir = opendir(confDir) {
-            while let e = readdir(dir) {
-                let n = withUnsafeBytes(of: e.pointee.d_name) { cText($0) }
-                if n.hasSuffix(".conf") || n.hasSuffix(".conflist") || n.hasSuffix(".json") { candidates.append(confDir + "/" + n) }
-            }
-            closedir(dir)
-            candidates.sort()
+        if access(ref, F_OK) == 0 { candidates = [ref] } else if let names = Files.entries(confDir) {
+            candidates = names.filter { $0.hasSuffix(".conf") || $0.hasSuffix(".conflist") || $0.hasSuffix(".json") }
+                .map { confDir + "/" + $0 }.sorted()
         }
         for path in candidates {
             let bytes: [UInt8]

@@ -1,5 +1,6 @@
 import Glibc
 import JSONCore
+import LinuxSys
 
 /// `swnet` as a CNI plugin (CNI_COMMAND set; also as `swnet-ipam`, the IPAM plugin) and as a
 /// command-line tool (`swnet add|del|check|gc|status CONFIG NETNS`).
@@ -27,7 +28,7 @@ public enum SwnetMain {
                 err(SwnetCLI.usage)
                 throw CNIError(.invalidEnvironment, "required environment variables missing", "CNI_COMMAND")
             }
-            let input = readAll(0)
+            let input = Files.readAll(fd: 0)
             if env.command == "VERSION" {
                 let supported = JSONValue.array(NetworkConfig.supportedVersions.map { .string($0) })
                 out(JSONValue.object([("cniVersion", .string("1.1.0")), ("supportedVersions", supported)]).serialized())
@@ -70,29 +71,6 @@ public enum SwnetMain {
         return nil
     }
 
-    static func readAll(_ fd: Int32) -> [UInt8] {
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return out }
-            out += buf[0..<n]
-        }
-    }
-
-    static func out(_ s: String) { writeAll(1, s + "\n") }
-    static func err(_ s: String) { writeAll(2, s + "\n") }
-
-    static func writeAll(_ fd: Int32, _ s: String) {
-        var s = s
-        s.withUTF8 { buf in
-            var off = 0
-            while off < buf.count {
-                let n = write(fd, buf.baseAddress! + off, buf.count - off)
-                if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
-                off += n
-            }
-        }
-    }
+    static func out(_ s: String) { Files.writeAll(fd: 1, s + "\n") }
+    static func err(_ s: String) { Files.writeAll(fd: 2, s + "\n") }
 }

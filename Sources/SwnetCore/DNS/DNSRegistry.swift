@@ -1,6 +1,6 @@
-import CNetlink
 import Glibc
 import JSONCore
+import LinuxSys
 
 /// A network's DNS state on disk, shared by the plugin (writer, under the network's lock) and
 /// the server (reader): `<dataDir>/<network>/dns/` holds `records` ("name address" lines, one
@@ -19,7 +19,7 @@ public struct DNSRegistry {
 
     public init(directory: String) { self.directory = directory }
 
-    func writePid(_ pid: pid_t) -> Int32 { nl_write_file(pidFile, "\(pid)") }
+    func writePid(_ pid: pid_t) { try? Files.write(pidFile, "\(pid)") }
 
     public struct Entry: Sendable {
         public var attachment: String   // "id/ifname"
@@ -28,7 +28,7 @@ public struct DNSRegistry {
     }
 
     public func entries() -> [Entry] {
-        guard let bytes = try? readSmallFileAny(records) else { return [] }
+        guard let bytes = try? Files.read(records) else { return [] }
         var out: [Entry] = []
         var attachment = ""
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
@@ -55,8 +55,7 @@ public struct DNSRegistry {
             text += "\(e.name) \(e.address)\n"
         }
         // Rename over the old file: the server never reads half a file.
-        _ = nl_write_file(records + ".tmp", text)
-        rename(records + ".tmp", records)
+        if (try? Files.write(records + ".tmp", text)) != nil { rename(records + ".tmp", records) }
     }
 
     /// A DNS label from a pod name or alias ("My_Pod" -> "my-pod").
@@ -68,15 +67,3 @@ public struct DNSRegistry {
     }
 }
 
-func readSmallFileAny(_ path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw CNIError(.ioFailure, "read", path) }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { return out }
-        out += buf[0..<n]
-    }
-}

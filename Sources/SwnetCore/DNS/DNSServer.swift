@@ -1,6 +1,6 @@
-import CNetlink
 import Glibc
 import JSONCore
+import LinuxSys
 
 /// The per-network DNS server (`swnet dns-server DIR`): authoritative for the network's domain
 /// and reverse names from the records file, a forwarder for everything else, on UDP and TCP
@@ -48,12 +48,12 @@ public enum DNSServer {
 
     public static func main(directory: String) -> Int32 {
         // A daemon keeps nothing of whoever started it (a runtime waits on its pipes).
-        _ = nl_close_from(3)
+        Kernel.closeDescriptors(from: 3)
         let registry = DNSRegistry(directory: directory)
         let lockFd = open(registry.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         // Another server for this network is alive: nothing to do.
         guard lockFd >= 0, flock(lockFd, LOCK_EX | LOCK_NB) == 0 else { return 0 }
-        guard let bytes = try? readSmallFileAny(registry.config), let json = try? JSONParser.parse(bytes),
+        guard let bytes = try? Files.read(registry.config), let json = try? JSONParser.parse(bytes),
               let config = parse(json) else { return 1 }
         signal(SIGPIPE, SIG_IGN)
         var listeners: [Int32] = []
@@ -73,7 +73,7 @@ public enum DNSServer {
                 }
             }
         }
-        _ = registry.writePid(getpid())
+        registry.writePid(getpid())
 
         var zone = Zone(registry: registry, config: config)
         var pending: [Int32: Pending] = [:]       // by upstream socket
@@ -123,7 +123,7 @@ public enum DNSServer {
             let tcpFds = Array(connections.keys)
             var fds = (listeners + tcpListeners + upstreamFds + tcpFds).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let ready = poll(&fds, nfds_t(fds.count), 500)
-            let now = monotonic()
+            let now = monotonicSeconds()
             for (fd, p) in pending where p.deadline <= now {
                 close(fd)
                 pending[fd] = nil
@@ -283,12 +283,6 @@ public enum DNSServer {
         return Config(listen: listen, domain: (json["domain"]?.stringValue ?? "").lowercased(), ttl: ttl,
                       upstream: upstream, forward: forward, subnets: subnets)
     }
-
-    static func monotonic() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
 }
 
 /// What the server knows: names and addresses from the records file.
@@ -319,7 +313,7 @@ struct Zone {
         let c = Zone.fileStamp(registry.config)
         if c != configStamp {
             configStamp = c
-            if let bytes = try? readSmallFileAny(registry.config), let json = try? JSONParser.parse(bytes),
+            if let bytes = try? Files.read(registry.config), let json = try? JSONParser.parse(bytes),
                let fresh = DNSServer.parse(json) {
                 config = fresh
             }

@@ -1,6 +1,7 @@
 import CNetlink
 import Glibc
 import JSONCore
+import LinuxSys
 
 /// The plugin's side of DNS: names in the registry at ADD and out at DEL, the server started
 /// when needed (and restarted when found dead), stopped after the last attachment left.
@@ -77,12 +78,16 @@ enum PodDNS {
             ("domain", .string(conf.dnsDomain)), ("ttl", .number("\(conf.dnsTTL)")),
             ("upstream", .array(upstream.map { .string($0) })), ("forward", .array(forward)), ("subnets", .array(subnets)),
         ])
-        _ = mkdir(reg.directory, 0o755)
-        if nl_write_file(reg.config, json.serialized()) < 0 { throw CNIError(.ioFailure, "cannot write the DNS config", reg.config) }
+        do {
+            try Files.makeDirectories(reg.directory)
+            try Files.write(reg.config, json.serialized())
+        } catch {
+            throw CNIError(.ioFailure, "cannot write the DNS config", error.description)
+        }
     }
 
     static func hostNameservers() -> [String] {
-        guard let bytes = try? readSmallFileAny("/etc/resolv.conf") else { return [] }
+        guard let bytes = try? Files.read("/etc/resolv.conf") else { return [] }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)
             return parts.count >= 2 && parts[0] == "nameserver" ? String(parts[1]) : nil
@@ -98,26 +103,20 @@ enum PodDNS {
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }  // alive
         unlink(reg.pidFile)
         flock(fd, LOCK_UN)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        posix_spawnattr_setflags(&attr, nl_spawn_setsid_flag())
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for target in 0..<3 { posix_spawn_file_actions_addopen(&actions, Int32(target), "/dev/null", O_RDWR, 0) }
-        let args: [String] = ["swnet", "dns-server", reg.directory]
-        var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
-        let r = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, &argv, environ)
-        if r != 0 { throw CNIError(.internalError, "cannot start the DNS server", errnoText(r)) }
+        var options = Spawn.Options()
+        options.stdin = .null
+        options.stdout = .null
+        options.stderr = .null
+        options.newSession = true
+        let pid: pid_t
+        do { pid = try Spawn.start("/proc/self/exe", ["swnet", "dns-server", reg.directory], options).pid } catch {
+            throw CNIError(.internalError, "cannot start the DNS server", errnoText(error.errno))
+        }
         // Serving once its pid file is there (written after binding), or failed once it exited.
         for _ in 0..<500 {
             if access(reg.pidFile, F_OK) == 0 { return }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                throw CNIError(.internalError, "the DNS server did not start", "is port 53 on the gateway address free? (status \(status))")
+            if let status = Spawn.poll(pid) {
+                throw CNIError(.internalError, "the DNS server did not start", "is port 53 on the gateway address free? (exit status \(status))")
             }
             usleep(1000)
         }
@@ -125,9 +124,9 @@ enum PodDNS {
     }
 
     static func stopServer(_ reg: DNSRegistry) {
-        guard let bytes = try? readSmallFileAny(reg.pidFile), let pid = Int32(String(decoding: bytes, as: UTF8.self)) else { return }
+        guard let bytes = try? Files.read(reg.pidFile), let pid = Int32(String(decoding: bytes, as: UTF8.self)) else { return }
         // Only our server: it holds the lock and runs `dns-server <this directory>`.
-        if let cmd = try? readSmallFileAny("/proc/\(pid)/cmdline"),
+        if let cmd = try? Files.read("/proc/\(pid)/cmdline"),
            String(decoding: cmd, as: UTF8.self).contains("dns-server\u{0}\(reg.directory)") {
             kill(pid, SIGTERM)
         }
@@ -142,7 +141,7 @@ enum Routes {
     }
 
     static func load(_ conf: NetworkConfig) -> [NetworkConfig.Peer] {
-        guard let bytes = try? readSmallFileAny(file(conf)) else { return [] }
+        guard let bytes = try? Files.read(file(conf)) else { return [] }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
             let p = line.split(separator: " ").map(String.init)
             guard p.count >= 2, let s = CIDR(p[0]), let v = IPAddress(p[1]) else { return nil }
@@ -151,10 +150,13 @@ enum Routes {
     }
 
     static func save(_ conf: NetworkConfig, _ peers: [NetworkConfig.Peer]) throws(CNIError) {
-        _ = mkdir(conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir, 0o755)
-        _ = mkdir((conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir) + "/" + conf.name, 0o755)
         let text = peers.map { p in ([p.subnet.description, p.via.description] + [p.domain, p.dns].compactMap { $0 }).joined(separator: " ") + "\n" }.joined()
-        if nl_write_file(file(conf), text) < 0 { throw CNIError(.ioFailure, "cannot write the routes file", file(conf)) }
+        do {
+            try Files.makeDirectories((conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir) + "/" + conf.name)
+            try Files.write(file(conf), text)
+        } catch {
+            throw CNIError(.ioFailure, "cannot write the routes file", error.description)
+        }
     }
 
     /// Host routes to every peer's pod subnet via its node address (present ones are fine).
