@@ -35,9 +35,11 @@ let package = Package(
         // swnet: CNI bridge and IPAM plugins. rtnetlink spoken directly in C (nlmsg.h), so the
         // binary links fully static.
         .target(name: "CNetlink", cSettings: [.define("_GNU_SOURCE")]),
-        .target(name: "SwnetCore", dependencies: ["CNetlink", "JSONCore", "LinuxSys"]),
+        // The rtnetlink socket behind a protocol (RouteSocket; RecordingNetlink for unit tests).
+        .target(name: "Netlink", dependencies: ["CNetlink"]),
+        .target(name: "SwnetCore", dependencies: ["CNetlink", "JSONCore", "LinuxSys", "Netlink"]),
         .executableTarget(name: "swnet", dependencies: ["SwnetCore"]),
-        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "LinuxSys", "SwnetCore"]),
+        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "LinuxSys", "Netlink", "SwnetCore"]),
         // Root integration tests (real containers, compared with the probe) and black-box tests
         // of the built binary.
         .testTarget(name: "SystemTests"),

@@ -38,6 +38,7 @@ public final class RecordingSyscalls: Syscalls {
     }
     public func entries(_ directory: String) -> [String]? { real.entries(directory) }
     public func exists(_ path: String) -> Bool { real.exists(path) }
+    public func isExecutable(_ path: String) -> Bool { real.isExecutable(path) }
     public func remove(_ path: String) {
         calls.append("remove \(path)")
         real.remove(path)

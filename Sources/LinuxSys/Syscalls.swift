@@ -11,6 +11,7 @@ public protocol Syscalls: AnyObject {
     func makeDirectories(_ path: String, mode: mode_t) throws(SysError)
     func entries(_ directory: String) -> [String]?
     func exists(_ path: String) -> Bool
+    func isExecutable(_ path: String) -> Bool
     func remove(_ path: String)
     func sysctl(_ key: String, _ value: String) throws(SysError)
     // Processes
@@ -56,6 +57,7 @@ open class LinuxSyscalls: Syscalls {
     public func makeDirectories(_ path: String, mode: mode_t) throws(SysError) { try Files.makeDirectories(path, mode: mode) }
     public func entries(_ directory: String) -> [String]? { Files.entries(directory) }
     public func exists(_ path: String) -> Bool { Files.exists(path) }
+    public func isExecutable(_ path: String) -> Bool { access(path, X_OK) == 0 }
     public func remove(_ path: String) { unlink(path) }
     public func sysctl(_ key: String, _ value: String) throws(SysError) { try Kernel.sysctl(key, value) }
 

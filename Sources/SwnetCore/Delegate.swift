@@ -10,25 +10,26 @@ enum Delegate {
         var stdout: [UInt8]
     }
 
-    static func find(_ type: String, cniPath: String) throws(CNIError) -> String {
+    static func find(_ type: String, cniPath: String, sys: Syscalls) throws(CNIError) -> String {
         guard !type.contains("/") else { throw CNIError(.invalidConfig, "invalid plugin type", type) }
         for dir in cniPath.split(separator: ":") where !dir.isEmpty {
             let path = "\(dir)/\(type)"
-            if access(path, X_OK) == 0 { return path }
+            if sys.isExecutable(path) { return path }
         }
         throw CNIError(.invalidConfig, "failed to find plugin \"\(type)\" in path", "CNI_PATH=\(cniPath)")
     }
 
     /// `delegated`: swnet hands the plugin part of its own work (IPAM), rather than running
     /// the next plugin of a list.
-    static func run(_ type: String, command: String, config: JSONValue, env: CNIEnvironment, delegated: Bool = true) throws(CNIError) -> Output {
-        let path = try find(type, cniPath: env.path)
+    static func run(_ type: String, command: String, config: JSONValue, env: CNIEnvironment, delegated: Bool = true,
+                    sys: Syscalls) throws(CNIError) -> Output {
+        let path = try find(type, cniPath: env.path, sys: sys)
         var options = Spawn.Options()
         options.stdin = .bytes(Array(config.serialized().utf8))
         options.stdout = .capture
         options.environment = env.variables(command: command, delegated: delegated)
         do {
-            let (status, out) = try Spawn.run(path, [path], options)
+            let (status, out) = try sys.run(path, [path], options)
             return Output(status: status, stdout: out)
         } catch {
             throw CNIError(.internalError, "cannot run \(path)", errnoText(error.errno))

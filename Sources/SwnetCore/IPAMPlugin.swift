@@ -1,11 +1,12 @@
 import JSONCore
+import LinuxSys
 
 /// The IPAM half: in-process for `swnet-ipam` (no exec on the hot path), delegated for any
 /// other type (e.g. the reference host-local).
 enum IPAM {
     static let builtin = "swnet-ipam"
 
-    static func add(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) -> CNIResult {
+    static func add(_ conf: NetworkConfig, _ env: CNIEnvironment, sys: Syscalls) throws(CNIError) -> CNIResult {
         guard let ipam = conf.ipam else { throw CNIError(.invalidConfig, "invalid network configuration", "ipam: is required") }
         if ipam.type == builtin {
             let requested = try Requested.addresses(conf.raw, args: try CNIArgs(env.args))
@@ -13,22 +14,22 @@ enum IPAM {
             r.dns = conf.dns
             return r
         }
-        guard let r = try Delegate.result(try Delegate.run(ipam.type, command: "ADD", config: conf.raw, env: env), type: ipam.type) else {
+        guard let r = try Delegate.result(try Delegate.run(ipam.type, command: "ADD", config: conf.raw, env: env, sys: sys), type: ipam.type) else {
             throw CNIError(.internalError, "\(ipam.type) returned no result")
         }
         return r
     }
 
-    static func del(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) {
+    static func del(_ conf: NetworkConfig, _ env: CNIEnvironment, sys: Syscalls) throws(CNIError) {
         guard let ipam = conf.ipam else { return }
         if ipam.type == builtin {
             try Allocator(config: ipam).release(containerID: env.containerID, ifname: env.ifname)
         } else {
-            _ = try Delegate.result(try Delegate.run(ipam.type, command: "DEL", config: conf.raw, env: env), type: ipam.type)
+            _ = try Delegate.result(try Delegate.run(ipam.type, command: "DEL", config: conf.raw, env: env, sys: sys), type: ipam.type)
         }
     }
 
-    static func check(_ conf: NetworkConfig, _ env: CNIEnvironment, expected: [IPAddress]) throws(CNIError) {
+    static func check(_ conf: NetworkConfig, _ env: CNIEnvironment, expected: [IPAddress], sys: Syscalls) throws(CNIError) {
         guard let ipam = conf.ipam else { return }
         if ipam.type == builtin {
             let held = Set(Allocator(config: ipam).held(containerID: env.containerID, ifname: env.ifname))
@@ -36,16 +37,16 @@ enum IPAM {
                 throw CNIError(.invalidConfig, "IPAM check failed", "\(env.containerID)/\(env.ifname) does not hold \(ip)")
             }
         } else {
-            _ = try Delegate.result(try Delegate.run(ipam.type, command: "CHECK", config: conf.raw, env: env), type: ipam.type)
+            _ = try Delegate.result(try Delegate.run(ipam.type, command: "CHECK", config: conf.raw, env: env, sys: sys), type: ipam.type)
         }
     }
 
-    static func gc(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) -> [IPAddress] {
+    static func gc(_ conf: NetworkConfig, _ env: CNIEnvironment, sys: Syscalls) throws(CNIError) -> [IPAddress] {
         guard let ipam = conf.ipam else { return [] }
         if ipam.type == builtin {
             return try Allocator(config: ipam).collect(valid: Set(conf.validAttachments ?? []))
         }
-        _ = try? Delegate.run(ipam.type, command: "GC", config: conf.raw, env: env)
+        _ = try? Delegate.run(ipam.type, command: "GC", config: conf.raw, env: env, sys: sys)
         return []
     }
 

@@ -1,7 +1,7 @@
-import CNetlink
 import Glibc
 import JSONCore
 import LinuxSys
+import Netlink
 
 /// `swnet add|del|check|gc|status CONFIG NETNS`, cnitool's way: CONFIG is a file or a network
 /// name under the config dir; ADD results are cached (as libcni does) for CHECK, DEL and GC.
@@ -83,13 +83,13 @@ enum SwnetCLI {
         return .exit(2)
     }
 
-    static func main(_ args: [String], environment: [String: String]) -> Int32 {
+    static func main(_ args: [String], environment: [String: String], sys: Syscalls) -> Int32 {
         let parsed = parse(args)
         guard case .run(let verb, let positional, let flags) = parsed else {
             if case .exit(let code) = parsed { return code }
             return 2
         }
-        if verb == "route" { return route(positional, flags: flags, environment: environment) }
+        if verb == "route" { return route(positional, flags: flags, environment: environment, sys: sys) }
         let commands = ["add": "ADD", "del": "DEL", "check": "CHECK", "gc": "GC", "status": "STATUS"]
         let command = commands[verb]!
         let network = positional[0]
@@ -117,7 +117,7 @@ enum SwnetCLI {
                 env.containerID = ""
             }
             let cached = command == "CHECK" || command == "DEL" ? cache.result(id: id, ifname: ifname) : nil
-            let result = try list.run(command, env: env, cached: cached, extra: extra)
+            let result = try list.run(command, env: env, cached: cached, extra: extra, sys: sys)
             if command == "ADD", let result {
                 cache.store(id: id, ifname: ifname, result: result)
                 SwnetMain.out(result.serialized())
@@ -132,11 +132,12 @@ enum SwnetCLI {
 
     /// `swnet route add|del|list NETWORK ...`: other nodes' pod subnets, kept in the network's
     /// `peers` file (read by every ADD) and routed at once.
-    static func route(_ args: [String], flags: [String: [String]], environment: [String: String]) -> Int32 {
+    static func route(_ args: [String], flags: [String: [String]], environment: [String: String], sys: Syscalls) -> Int32 {
         guard args.count >= 2 else { SwnetMain.err(usage); return 2 }
         do {
             let conf = try NetworkConfig(json: try loadConfig(args[1], confDir: flags["conf-dir"]?.last ?? environment["NETCONFPATH"] ?? "/etc/cni/net.d"))
-            var peers = Routes.load(conf)
+            let routes = Routes(sys: sys)
+            var peers = routes.load(conf)
             switch args[0] {
             case "list":
                 for p in conf.peers + peers {
@@ -149,24 +150,19 @@ enum SwnetCLI {
                 let peer = NetworkConfig.Peer(subnet: subnet.canonical, via: via, domain: flags["domain"]?.last, dns: flags["dns"]?.last)
                 peers.removeAll { $0.subnet == peer.subnet }
                 peers.append(peer)
-                try Routes.save(conf, peers)
-                try Routes.install([peer], try Netlink())
+                try routes.save(conf, peers)
+                try routes.install([peer], try BridgePlugin(sys: sys).openNode())
             case "del":
                 guard args.count == 3, let subnet = CIDR(args[2]) else { SwnetMain.err("swnet: route del NETWORK SUBNET"); return 2 }
                 peers.removeAll { $0.subnet == subnet.canonical }
-                try Routes.save(conf, peers)
-                let node = try Netlink()
-                let dst = subnet.network
-                _ = dst.bytes.withUnsafeBufferPointer { nl_route_del(node.sock, dst.family, $0.baseAddress, UInt8(subnet.prefix)) }
+                try routes.save(conf, peers)
+                _ = try BridgePlugin(sys: sys).openNode().deleteRoute(subnet.network.bytes, prefix: UInt8(subnet.prefix))
             default:
                 SwnetMain.err(usage); return 2
             }
             return 0
-        } catch let error as CNIError {
-            SwnetMain.err("swnet: route: \(error.description)")
-            return 1
         } catch {
-            SwnetMain.err("swnet: route: \(error)")
+            SwnetMain.err("swnet: route: \(error.description)")
             return 1
         }
     }
@@ -180,7 +176,7 @@ enum SwnetCLI {
         /// Each plugin in turn (DEL in reverse), each given the previous one's result, as
         /// libcni's AddNetworkList and cnitool do. swnet's own plugin runs in this process.
         /// A failed ADD removes what the earlier plugins made. Returns ADD's final result.
-        func run(_ command: String, env: CNIEnvironment, cached: JSONValue?, extra: [(String, JSONValue)]) throws(CNIError) -> JSONValue? {
+        func run(_ command: String, env: CNIEnvironment, cached: JSONValue?, extra: [(String, JSONValue)], sys: Syscalls) throws(CNIError) -> JSONValue? {
             var prev = cached
             let order = command == "DEL" ? Array(plugins.reversed()) : plugins
             for (i, plugin) in order.enumerated() {
@@ -189,7 +185,7 @@ enum SwnetCLI {
                 if command == "ADD", let prev { conf = conf.setting("prevResult", prev) }
                 for (k, v) in extra { conf = conf.setting(k, v) }
                 do throws(CNIError) {
-                    let out = try runPlugin(conf, command: command, env: env)
+                    let out = try runPlugin(conf, command: command, env: env, sys: sys)
                     if command == "ADD" {
                         guard let out else { throw CNIError(.internalError, "plugin \(i) (\(plugin["type"]?.stringValue ?? "?")) of \(name) returned no result") }
                         prev = out
@@ -200,7 +196,7 @@ enum SwnetCLI {
                         _ = try? NetworkList(name: name, cniVersion: cniVersion, plugins: Array(plugins[..<i]))
                             .run("DEL", env: CNIEnvironment(command: "DEL", containerID: env.containerID, netns: env.netns,
                                                             ifname: env.ifname, args: env.args, path: env.path),
-                                 cached: prev, extra: [])
+                                 cached: prev, extra: [], sys: sys)
                     }
                     throw error
                 }
@@ -208,15 +204,15 @@ enum SwnetCLI {
             return command == "ADD" ? prev : nil
         }
 
-        func runPlugin(_ conf: JSONValue, command: String, env: CNIEnvironment) throws(CNIError) -> JSONValue? {
+        func runPlugin(_ conf: JSONValue, command: String, env: CNIEnvironment, sys: Syscalls) throws(CNIError) -> JSONValue? {
             let type = conf["type"]?.stringValue ?? ""
             if type == "swnet" {
-                let text = try SwnetMain.run(try NetworkConfig(json: conf), env)
+                let text = try SwnetMain.run(try NetworkConfig(json: conf), env, sys: sys)
                 return try text.map { t throws(CNIError) in
                     do { return try JSONParser.parse(Array(t.utf8)) } catch { throw CNIError(.internalError, "swnet's own result does not parse") }
                 }
             }
-            let output = try Delegate.run(type, command: command, config: conf, env: env, delegated: false)
+            let output = try Delegate.run(type, command: command, config: conf, env: env, delegated: false, sys: sys)
             _ = try Delegate.result(output, type: type)  // its error, as a CNIError
             guard command == "ADD" else { return nil }
             do { return try JSONParser.parse(output.stdout) } catch { throw CNIError(.decodingFailure, "\(type) returned a result that does not parse") }

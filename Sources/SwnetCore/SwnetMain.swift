@@ -7,6 +7,7 @@ import LinuxSys
 public enum SwnetMain {
     public static func main(_ argv: [String], environment: [String: String]) -> Int32 {
         let name = String(argv.first?.split(separator: "/").last ?? "swnet")
+        let sys: Syscalls = environment[CrashPoint.variable].map { CrashPoint(at: $0) } ?? LinuxSyscalls()
         // (Started by a plugin, the server inherits CNI_COMMAND: its argument decides.)
         if argv.count == 3 && argv[1] == "dns-server" {
             return DNSServer.main(directory: argv[2])
@@ -14,13 +15,13 @@ public enum SwnetMain {
         if environment["CNI_COMMAND"] != nil || argv.count <= 1 {
             // (No arguments and no CNI_COMMAND: a runtime that lost the variable gets an error
             // object it can parse; the usage goes to stderr.)
-            return plugin(ipamOnly: name == IPAM.builtin, environment: environment)
+            return plugin(ipamOnly: name == IPAM.builtin, environment: environment, sys: sys)
         }
-        return SwnetCLI.main(Array(argv.dropFirst()), environment: environment)
+        return SwnetCLI.main(Array(argv.dropFirst()), environment: environment, sys: sys)
     }
 
     /// The CNI protocol: config on stdin, result or error JSON on stdout, logs on stderr.
-    static func plugin(ipamOnly: Bool, environment: [String: String]) -> Int32 {
+    static func plugin(ipamOnly: Bool, environment: [String: String], sys: Syscalls) -> Int32 {
         let env = CNIEnvironment(environment)
         var version = "1.1.0"
         do {
@@ -45,7 +46,7 @@ public enum SwnetMain {
                 throw CNIError(.invalidConfig, "plugin delegation cycle",
                                "swnet (type \"\(conf.type)\") was started as another plugin's delegate; check ipam.type in network \(conf.name)")
             }
-            if let text = try run(conf, env, ipamOnly: ipamOnly) { out(text) }
+            if let text = try run(conf, env, ipamOnly: ipamOnly, sys: sys) { out(text) }
             return 0
         } catch let error as CNIError {
             out(error.json(version: version))
@@ -58,14 +59,15 @@ public enum SwnetMain {
     }
 
     /// Runs one command; returns the result text to print, if any.
-    public static func run(_ conf: NetworkConfig, _ env: CNIEnvironment, ipamOnly: Bool = false) throws(CNIError) -> String? {
+    static func run(_ conf: NetworkConfig, _ env: CNIEnvironment, ipamOnly: Bool = false, sys: Syscalls) throws(CNIError) -> String? {
         if ipamOnly { return try IPAM.main(conf, env) }
+        let bridge = BridgePlugin(sys: sys)
         switch env.command {
-        case "ADD": return try BridgePlugin.add(conf, env).json(version: conf.cniVersion).serialized()
-        case "DEL": try BridgePlugin.del(conf, env)
-        case "CHECK": try BridgePlugin.check(conf, env)
-        case "GC": try BridgePlugin.gc(conf, env)
-        case "STATUS": try BridgePlugin.status(conf, env)
+        case "ADD": return try bridge.add(conf, env).json(version: conf.cniVersion).serialized()
+        case "DEL": try bridge.del(conf, env)
+        case "CHECK": try bridge.check(conf, env)
+        case "GC": try bridge.gc(conf, env)
+        case "STATUS": try bridge.status(conf, env)
         default: throw CNIError(.invalidEnvironment, "unknown CNI_COMMAND", "\"\(env.command)\" (ADD, DEL, CHECK, GC, STATUS, VERSION)")
         }
         return nil

@@ -1,11 +1,13 @@
-import CNetlink
 import Glibc
 import JSONCore
 import LinuxSys
+import Netlink
 
 /// The plugin's side of DNS: names in the registry at ADD and out at DEL, the server started
 /// when needed (and restarted when found dead), stopped after the last attachment left.
-enum PodDNS {
+struct PodDNS {
+    let sys: Syscalls
+
     static func registry(_ conf: NetworkConfig) -> DNSRegistry {
         DNSRegistry(dataDir: conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir, network: conf.name)
     }
@@ -40,14 +42,14 @@ enum PodDNS {
         return members.isEmpty ? nil : .object(members)
     }
 
-    static func register(_ conf: NetworkConfig, _ env: CNIEnvironment, addresses: [IPAddress], gateways: [IPAddress]) throws(CNIError) {
-        let reg = registry(conf)
+    func register(_ conf: NetworkConfig, _ env: CNIEnvironment, addresses: [IPAddress], gateways: [IPAddress]) throws(CNIError) {
+        let reg = PodDNS.registry(conf)
         let store = LeaseStore(dataDir: conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir, network: conf.name)
         try store.lock()
-        reg.set(attachment: "\(env.containerID)/\(env.ifname)", names: names(conf, env), addresses: addresses)
+        reg.set(attachment: "\(env.containerID)/\(env.ifname)", names: PodDNS.names(conf, env), addresses: addresses)
         try writeServerConfig(conf, reg, gateways: gateways)
         store.unlock()
-        do {
+        do throws(CNIError) {
             try ensureServer(reg)
         } catch {
             unregister(conf, env)
@@ -55,8 +57,8 @@ enum PodDNS {
         }
     }
 
-    static func unregister(_ conf: NetworkConfig, _ env: CNIEnvironment) {
-        let reg = registry(conf)
+    func unregister(_ conf: NetworkConfig, _ env: CNIEnvironment) {
+        let reg = PodDNS.registry(conf)
         let store = LeaseStore(dataDir: conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir, network: conf.name)
         guard (try? store.lock()) != nil else { return }
         reg.set(attachment: "\(env.containerID)/\(env.ifname)", names: [], addresses: nil)
@@ -65,11 +67,11 @@ enum PodDNS {
         if idle { stopServer(reg) } else { try? ensureServer(reg) }
     }
 
-    static func writeServerConfig(_ conf: NetworkConfig, _ reg: DNSRegistry, gateways: [IPAddress]) throws(CNIError) {
-        var upstream = conf.dnsUpstream ?? hostNameservers()
+    func writeServerConfig(_ conf: NetworkConfig, _ reg: DNSRegistry, gateways: [IPAddress]) throws(CNIError) {
+        var upstream = conf.dnsUpstream ?? PodDNS.hostNameservers()
         upstream.removeAll { u in gateways.contains { $0.description == u } }
         var forward: [JSONValue] = conf.dnsForward.map { .object([("domain", .string($0.domain)), ("server", .string($0.server))]) }
-        for peer in conf.peers + Routes.load(conf) {
+        for peer in conf.peers + Routes(sys: sys).load(conf) {
             if let d = peer.domain, let s = peer.dns { forward.append(.object([("domain", .string(d)), ("server", .string(s))])) }
         }
         let subnets = (conf.ipam?.rangeSets.flatMap { $0 }.map(\.subnet) ?? []).map { JSONValue.string($0.description) }
@@ -79,8 +81,8 @@ enum PodDNS {
             ("upstream", .array(upstream.map { .string($0) })), ("forward", .array(forward)), ("subnets", .array(subnets)),
         ])
         do {
-            try Files.makeDirectories(reg.directory)
-            try Files.write(reg.config, json.serialized())
+            try sys.makeDirectories(reg.directory, mode: 0o755)
+            try sys.writeFile(reg.config, json.serialized())
         } catch {
             throw CNIError(.ioFailure, "cannot write the DNS config", error.description)
         }
@@ -96,7 +98,7 @@ enum PodDNS {
 
     /// The server holds `server.lock` while it lives: if we can take the lock, it is not
     /// running (never started, or died), so start it and wait until it serves.
-    static func ensureServer(_ reg: DNSRegistry) throws(CNIError) {
+    func ensureServer(_ reg: DNSRegistry) throws(CNIError) {
         let fd = open(reg.lock, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CNIError(.ioFailure, "cannot open the DNS server lock", reg.lock) }
         defer { close(fd) }
@@ -109,39 +111,41 @@ enum PodDNS {
         options.stderr = .null
         options.newSession = true
         let pid: pid_t
-        do { pid = try Spawn.start("/proc/self/exe", ["swnet", "dns-server", reg.directory], options).pid } catch {
+        do { pid = try sys.spawn("/proc/self/exe", ["swnet", "dns-server", reg.directory], options).pid } catch {
             throw CNIError(.internalError, "cannot start the DNS server", errnoText(error.errno))
         }
         // Serving once its pid file is there (written after binding), or failed once it exited.
         for _ in 0..<500 {
-            if access(reg.pidFile, F_OK) == 0 { return }
-            if let status = Spawn.poll(pid) {
+            if sys.exists(reg.pidFile) { return }
+            if let status = sys.poll(pid) {
                 throw CNIError(.internalError, "the DNS server did not start", "is port 53 on the gateway address free? (exit status \(status))")
             }
-            usleep(1000)
+            sys.sleep(microseconds: 1000)
         }
         throw CNIError(.internalError, "the DNS server did not start within 0.5 s")
     }
 
-    static func stopServer(_ reg: DNSRegistry) {
-        guard let bytes = try? Files.read(reg.pidFile), let pid = Int32(String(decoding: bytes, as: UTF8.self)) else { return }
+    func stopServer(_ reg: DNSRegistry) {
+        guard let bytes = try? sys.readFile(reg.pidFile), let pid = Int32(String(decoding: bytes, as: UTF8.self)) else { return }
         // Only our server: it holds the lock and runs `dns-server <this directory>`.
-        if let cmd = try? Files.read("/proc/\(pid)/cmdline"),
+        if let cmd = try? sys.readFile("/proc/\(pid)/cmdline"),
            String(decoding: cmd, as: UTF8.self).contains("dns-server\u{0}\(reg.directory)") {
-            kill(pid, SIGTERM)
+            sys.signal(pid, SIGTERM)
         }
-        unlink(reg.pidFile)
+        sys.remove(reg.pidFile)
     }
 }
 
 /// Other nodes' pod subnets from `swnet route add` (the `peers` file), beside the config's.
-enum Routes {
+struct Routes {
+    let sys: Syscalls
+
     static func file(_ conf: NetworkConfig) -> String {
         (conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir) + "/" + conf.name + "/peers"
     }
 
-    static func load(_ conf: NetworkConfig) -> [NetworkConfig.Peer] {
-        guard let bytes = try? Files.read(file(conf)) else { return [] }
+    func load(_ conf: NetworkConfig) -> [NetworkConfig.Peer] {
+        guard let bytes = try? sys.readFile(Routes.file(conf)) else { return [] }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
             let p = line.split(separator: " ").map(String.init)
             guard p.count >= 2, let s = CIDR(p[0]), let v = IPAddress(p[1]) else { return nil }
@@ -149,23 +153,20 @@ enum Routes {
         }
     }
 
-    static func save(_ conf: NetworkConfig, _ peers: [NetworkConfig.Peer]) throws(CNIError) {
+    func save(_ conf: NetworkConfig, _ peers: [NetworkConfig.Peer]) throws(CNIError) {
         let text = peers.map { p in ([p.subnet.description, p.via.description] + [p.domain, p.dns].compactMap { $0 }).joined(separator: " ") + "\n" }.joined()
         do {
-            try Files.makeDirectories((conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir) + "/" + conf.name)
-            try Files.write(file(conf), text)
+            try sys.makeDirectories((conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir) + "/" + conf.name, mode: 0o755)
+            try sys.writeFile(Routes.file(conf), text)
         } catch {
             throw CNIError(.ioFailure, "cannot write the routes file", error.description)
         }
     }
 
     /// Host routes to every peer's pod subnet via its node address (present ones are fine).
-    static func install(_ peers: [NetworkConfig.Peer], _ node: Netlink) throws(CNIError) {
+    func install(_ peers: [NetworkConfig.Peer], _ node: NetlinkSocket) throws(CNIError) {
         for p in peers {
-            let dst = p.subnet.network
-            let r = dst.bytes.withUnsafeBufferPointer { d in
-                p.via.bytes.withUnsafeBufferPointer { nl_route_add(node.sock, dst.family, d.baseAddress, UInt8(p.subnet.prefix), $0.baseAddress, 0, 0) }
-            }
+            let r = node.addRoute(p.subnet.network.bytes, prefix: UInt8(p.subnet.prefix), gateway: p.via.bytes, oif: 0)
             if r != -EEXIST { try node.check(r, "route \(p.subnet) via \(p.via)") }
         }
     }
