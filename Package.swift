@@ -37,9 +37,17 @@ let package = Package(
         .target(name: "CNetlink", cSettings: [.define("_GNU_SOURCE")]),
         // The rtnetlink socket behind a protocol (RouteSocket; RecordingNetlink for unit tests).
         .target(name: "Netlink", dependencies: ["CNetlink"]),
-        .target(name: "SwnetCore", dependencies: ["CNetlink", "JSONCore", "LinuxSys", "Netlink"]),
-        .executableTarget(name: "swnet", dependencies: ["SwnetCore"]),
-        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "LinuxSys", "Netlink", "SwnetCore"]),
+        // CNI plumbing: environment, errors, results, network config, delegation to other plugins.
+        .target(name: "CNI", dependencies: ["JSONCore", "LinuxSys"]),
+        // Address management: the allocator and its host-local-compatible lease store.
+        .target(name: "IPAM", dependencies: ["CNI", "LinuxSys"]),
+        // The per-network DNS server and the registry it serves from.
+        .target(name: "SwnetDNS", dependencies: ["CNI", "JSONCore", "LinuxSys"]),
+        // The bridge plugin: bridge, veth pairs, routes, ipMasq, pod DNS registration.
+        .target(name: "SwnetBridge", dependencies: ["CNetlink", "CNI", "IPAM", "JSONCore", "LinuxSys", "Netlink", "SwnetDNS"]),
+        // The plugin entry point and the cnitool-like command line.
+        .executableTarget(name: "swnet", dependencies: ["CNI", "IPAM", "JSONCore", "LinuxSys", "Netlink", "SwnetBridge", "SwnetDNS"]),
+        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "LinuxSys", "Netlink", "CNI", "IPAM", "SwnetDNS", "SwnetBridge", "swnet"]),
         // Root integration tests (real containers, compared with the probe) and black-box tests
         // of the built binary.
         .testTarget(name: "SystemTests"),

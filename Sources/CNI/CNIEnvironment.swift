@@ -33,7 +33,7 @@ public struct CNIEnvironment: Sendable {
          "CNI_ARGS=\(args)", "CNI_PATH=\(path)", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"] + (delegated ? ["\(CNIEnvironment.delegatedMarker)=1"] : [])
     }
 
-    static let delegatedMarker = "SWNET_DELEGATED"
+    package static let delegatedMarker = "SWNET_DELEGATED"
 
     /// What each command needs.
     public func validate() throws(CNIError) {
@@ -61,4 +61,4 @@ public struct CNIEnvironment: Sendable {
     }
 }
 
-func isAlnum(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) }
+package func isAlnum(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) }

@@ -7,12 +7,23 @@ public struct CNIResult: Sendable {
         public var mac: String?
         public var mtu: UInt32?
         public var sandbox: String?
+        public init(name: String, mac: String?, mtu: UInt32?, sandbox: String?) {
+            self.name = name
+            self.mac = mac
+            self.mtu = mtu
+            self.sandbox = sandbox
+        }
     }
 
     public struct IP: Sendable {
         public var address: CIDR
         public var gateway: IPAddress?
         public var interface: Int?
+        public init(address: CIDR, gateway: IPAddress?, interface: Int?) {
+            self.address = address
+            self.gateway = gateway
+            self.interface = interface
+        }
     }
 
     public var interfaces: [Interface] = []

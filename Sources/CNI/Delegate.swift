@@ -4,10 +4,10 @@ import LinuxSys
 
 /// Runs another CNI plugin (an IPAM such as host-local) found on CNI_PATH with the same
 /// environment and the whole network config on stdin, as the spec's delegation requires.
-enum Delegate {
-    struct Output {
-        var status: Int32
-        var stdout: [UInt8]
+package enum Delegate {
+    package struct Output {
+        package var status: Int32
+        package var stdout: [UInt8]
     }
 
     static func find(_ type: String, cniPath: String, sys: Syscalls) throws(CNIError) -> String {
@@ -21,7 +21,7 @@ enum Delegate {
 
     /// `delegated`: swnet hands the plugin part of its own work (IPAM), rather than running
     /// the next plugin of a list.
-    static func run(_ type: String, command: String, config: JSONValue, env: CNIEnvironment, delegated: Bool = true,
+    package static func run(_ type: String, command: String, config: JSONValue, env: CNIEnvironment, delegated: Bool = true,
                     sys: Syscalls) throws(CNIError) -> Output {
         let path = try find(type, cniPath: env.path, sys: sys)
         var options = Spawn.Options()
@@ -37,7 +37,7 @@ enum Delegate {
     }
 
     /// The delegate's result, or its error JSON turned into a CNIError.
-    static func result(_ output: Output, type: String) throws(CNIError) -> CNIResult? {
+    package static func result(_ output: Output, type: String) throws(CNIError) -> CNIResult? {
         let json = try? JSONParser.parse(output.stdout)
         if output.status != 0 {
             if let json, case .number(let c)? = json["code"], let code = Int(c) {

@@ -12,6 +12,10 @@ public struct IPAMConfig: Sendable {
     public struct Route: Sendable {
         public var dst: CIDR
         public var gw: IPAddress?
+        public init(dst: CIDR, gw: IPAddress?) {
+            self.dst = dst
+            self.gw = gw
+        }
     }
 
     public var type: String
@@ -24,6 +28,8 @@ public struct IPAMConfig: Sendable {
     public var network: String
 
     public static let defaultDataDir = "/var/lib/cni/networks"
+    /// The IPAM type swnet serves in process.
+    public static let builtinType = "swnet-ipam"
 
     public init(json: JSONValue, network: String) throws(CNIError) {
         self.network = network

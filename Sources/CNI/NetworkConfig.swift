@@ -40,6 +40,12 @@ public struct NetworkConfig: Sendable {
         public var via: IPAddress
         public var domain: String?
         public var dns: String?
+        public init(subnet: CIDR, via: IPAddress, domain: String?, dns: String?) {
+            self.subnet = subnet
+            self.via = via
+            self.domain = domain
+            self.dns = dns
+        }
     }
 
     /// GC: the attachments that must survive.
@@ -50,6 +56,10 @@ public struct NetworkConfig: Sendable {
     public struct Attachment: Hashable, Sendable {
         public var containerID: String
         public var ifname: String
+        public init(containerID: String, ifname: String) {
+            self.containerID = containerID
+            self.ifname = ifname
+        }
     }
 
     public init(json: JSONValue) throws(CNIError) {
@@ -136,7 +146,7 @@ public struct NetworkConfig: Sendable {
         if let ipamRaw { ipam = try IPAMConfig(json: ipamRaw, network: name) }
         if let ipam, ipam.type == type || ipam.type == "swnet" {
             throw CNIError(.invalidConfig, "invalid network configuration",
-                           "ipam.type: \"\(ipam.type)\" is the bridge plugin itself (use \"\(IPAM.builtin)\" or host-local)")
+                           "ipam.type: \"\(ipam.type)\" is the bridge plugin itself (use \"\(IPAMConfig.builtinType)\" or host-local)")
         }
         if dnsEnable && !isGateway {
             throw CNIError(.invalidConfig, "invalid network configuration", "dns.enable needs isGateway: the server listens on the gateway address")
@@ -144,7 +154,7 @@ public struct NetworkConfig: Sendable {
     }
 }
 
-func isNameByte(_ c: UInt8) -> Bool {
+package func isNameByte(_ c: UInt8) -> Bool {
     (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2E || c == 0x2D
 }
 

@@ -2,12 +2,12 @@ import JSONCore
 
 /// CNI_ARGS ("K=V;K=V"), checked as the reference plugins check them: a key swnet does not
 /// know is refused unless IgnoreUnknown=1 (or true) is among them.
-struct CNIArgs {
+package struct CNIArgs {
     static let known: Set<String> = ["IgnoreUnknown", "IP", "MAC", "K8S_POD_NAME", "K8S_POD_NAMESPACE",
                                      "K8S_POD_INFRA_CONTAINER_ID", "K8S_POD_UID"]
     var pairs: [(key: String, value: String)] = []
 
-    init(_ text: String) throws(CNIError) {
+    package init(_ text: String) throws(CNIError) {
         for part in text.split(separator: ";", omittingEmptySubsequences: true) {
             guard let eq = part.firstIndex(of: "="), eq != part.startIndex else {
                 throw CNIError(.invalidEnvironment, "invalid CNI_ARGS", "\"\(part)\" is not KEY=VALUE")
@@ -26,8 +26,8 @@ struct CNIArgs {
 /// What a runtime asks for: addresses (CNI_ARGS IP=, args.cni.ips, runtimeConfig.ips: the
 /// "ips" capability) and a MAC (config mac, CNI_ARGS MAC=, args.cni.mac, runtimeConfig.mac:
 /// the "mac" capability, later ones winning), as host-local and the reference bridge take them.
-enum Requested {
-    static func addresses(_ raw: JSONValue, args: CNIArgs) throws(CNIError) -> [IPAddress] {
+package enum Requested {
+    package static func addresses(_ raw: JSONValue, args: CNIArgs) throws(CNIError) -> [IPAddress] {
         var texts: [(String, String)] = []
         if let ip = args.value("IP") {
             for t in ip.split(separator: ",") { texts.append((String(t), "CNI_ARGS IP")) }
@@ -52,7 +52,7 @@ enum Requested {
         return out
     }
 
-    static func mac(_ conf: NetworkConfig, args: CNIArgs) throws(CNIError) -> String? {
+    package static func mac(_ conf: NetworkConfig, args: CNIArgs) throws(CNIError) -> String? {
         var mac = conf.raw["mac"]?.stringValue
         var origin = "mac"
         if let m = args.value("MAC") { mac = m; origin = "CNI_ARGS MAC" }

@@ -1,4 +1,6 @@
+import CNI
 import Glibc
+import LinuxSys
 
 /// Hands out one address from each range set of an IPAM config, releases them, and collects
 /// the garbage: leases whose attachment is gone.

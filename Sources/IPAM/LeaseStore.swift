@@ -1,3 +1,4 @@
+import CNI
 import Glibc
 import LinuxSys
 
@@ -110,7 +111,7 @@ public final class LeaseStore {
 }
 
 /// A whole file (config files, cached results), its error as a CNI error.
-func readFile(_ path: String) throws(CNIError) -> [UInt8] {
+package func readFile(_ path: String) throws(CNIError) -> [UInt8] {
     do { return try Files.read(path) } catch { throw CNIError(.ioFailure, "cannot read \(path)", errnoText(error.errno)) }
 }
 

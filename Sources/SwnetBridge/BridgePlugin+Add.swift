@@ -1,12 +1,16 @@
+import CNI
 import Glibc
+import IPAM
+import JSONCore
 import LinuxSys
 import Netlink
+import SwnetDNS
 
 /// ADD, as named steps. Each step that makes something the attachment alone owns registers
 /// its undo right after it succeeds; a later failure runs them in reverse. Shared things (the
 /// bridge, its gateway address, forwarding, routes to peers) stay, as the reference plugin's do.
 extension BridgePlugin {
-    func add(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) -> CNIResult {
+    package func add(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) -> CNIResult {
         guard conf.ipam != nil else { throw CNIError(.invalidConfig, "invalid network configuration", "ipam: is required") }
         let pod = try openPod(env.netns)
         let node = try openNode()
@@ -49,8 +53,8 @@ extension BridgePlugin {
 
     /// Addresses from IPAM (in process, or the delegate); undo: release them.
     func allocateAddresses(_ conf: NetworkConfig, _ env: CNIEnvironment, _ undo: inout Rollback) throws(CNIError) -> CNIResult {
-        let result = try IPAM.add(conf, env, sys: sys)
-        undo.add { [sys] in try? IPAM.del(conf, env, sys: sys) }
+        let result = try IPAMPlugin.add(conf, env, sys: sys)
+        undo.add { [sys] in try? IPAMPlugin.del(conf, env, sys: sys) }
         return result
     }
 
@@ -153,7 +157,7 @@ extension BridgePlugin {
 }
 
 /// What a failed multi-step operation undoes, last first.
-struct Rollback {
+package struct Rollback {
     private var steps: [() -> Void] = []
     mutating func add(_ step: @escaping () -> Void) { steps.append(step) }
     func run() { for step in steps.reversed() { step() } }

@@ -1,21 +1,25 @@
+import CNI
 import Glibc
+import IPAM
+import JSONCore
 import LinuxSys
 import Netlink
+import SwnetDNS
 
 /// The bridge plugin: a bridge on the node, a veth pair per attachment with one end in the
 /// pod's namespace, addresses and routes from IPAM. ADD undoes what it did if a later step
 /// fails (BridgePlugin+Add.swift); DEL treats "already gone" as success. Every kernel call goes
 /// through `sys` and `netlink`, so unit tests run it on recording fakes.
-struct BridgePlugin {
+package struct BridgePlugin {
     let sys: Syscalls
     let netlink: NetlinkOpener
 
-    init(sys: Syscalls = LinuxSyscalls(), netlink: NetlinkOpener = RouteSockets()) {
+    package init(sys: Syscalls = LinuxSyscalls(), netlink: NetlinkOpener = RouteSockets()) {
         self.sys = sys
         self.netlink = netlink
     }
 
-    func openNode() throws(CNIError) -> NetlinkSocket {
+    package func openNode() throws(CNIError) -> NetlinkSocket {
         do { return try netlink.node() } catch { throw CNIError(.netlink, "cannot open a netlink socket", errnoText(error.errno)) }
     }
 
@@ -29,10 +33,10 @@ struct BridgePlugin {
     }
 
     /// DEL: best effort and idempotent. The netns or the link may already be gone.
-    func del(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) {
+    package func del(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) {
         var addresses: [IPAddress] = []
         if let prev = conf.prevResult, let r = try? CNIResult(json: prev) { addresses = r.ips.map(\.address.address) }
-        if addresses.isEmpty, let ipam = conf.ipam, ipam.type == IPAM.builtin {
+        if addresses.isEmpty, let ipam = conf.ipam, ipam.type == IPAMConfig.builtinType {
             addresses = Allocator(config: ipam).held(containerID: env.containerID, ifname: env.ifname)
         }
         let node = try openNode()
@@ -41,11 +45,11 @@ struct BridgePlugin {
         try HostVeth.detach(node: node, pod: pod, containerID: env.containerID, ifname: env.ifname, checkpoint: sys.checkpoint)
         if conf.ipMasq { Masquerade.remove(network: conf.name, ips: addresses) }
         if conf.dnsEnable { PodDNS(sys: sys).unregister(conf, env) }
-        try IPAM.del(conf, env, sys: sys)
+        try IPAMPlugin.del(conf, env, sys: sys)
     }
 
     /// CHECK: what ADD made is still there.
-    func check(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) {
+    package func check(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) {
         guard let prevJSON = conf.prevResult else { throw CNIError(.invalidConfig, "CHECK needs prevResult") }
         let prev = try CNIResult(json: prevJSON)
         let pod = try openPod(env.netns)
@@ -64,12 +68,12 @@ struct BridgePlugin {
               let bridge = try node.find(conf.bridge), host.master == bridge.index else {
             throw CNIError(.invalidConfig, "the node side of \(env.ifname) is not on bridge \(conf.bridge)")
         }
-        try IPAM.check(conf, env, expected: prev.ips.map(\.address.address), sys: sys)
+        try IPAMPlugin.check(conf, env, expected: prev.ips.map(\.address.address), sys: sys)
     }
 
     /// GC (CNI 1.1): everything of this network not in the valid attachments goes.
-    func gc(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) {
-        let freed = try IPAM.gc(conf, env, sys: sys)
+    package func gc(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) {
+        let freed = try IPAMPlugin.gc(conf, env, sys: sys)
         if conf.ipMasq { Masquerade.remove(network: conf.name, ips: freed) }
         if conf.dnsEnable {
             let valid = Set((conf.validAttachments ?? []).map { "\($0.containerID)/\($0.ifname)" })
@@ -85,9 +89,9 @@ struct BridgePlugin {
     }
 
     /// STATUS: ready when the IPAM can hand out addresses.
-    func status(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) {
+    package func status(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) {
         guard let ipam = conf.ipam else { return }
-        if ipam.type == IPAM.builtin {
+        if ipam.type == IPAMConfig.builtinType {
             let store = LeaseStore(dataDir: ipam.dataDir, network: ipam.network)
             do { try store.lock() } catch { throw CNIError(.notAvailable, "IPAM data directory is not usable", error.description) }
             store.unlock()

@@ -1,11 +1,15 @@
+import CNI
 import Glibc
+import IPAM
+import JSONCore
 import LinuxSys
 import Netlink
+import SwnetDNS
 
 /// The node end of an attachment's veth pair. Its name is a hash of the attachment, so it can
 /// clash with another attachment's; the attachment is therefore recorded on the link itself
 /// (IFLA_IFALIAS) and nothing is ever deleted or claimed unless the alias proves it ours.
-enum HostVeth {
+package enum HostVeth {
     static let alternatives = 8
 
     /// What the link records: "swnet:<id>/<ifname>" (a hash of the id when that is too long for
@@ -116,7 +120,7 @@ enum HostVeth {
     }
 }
 
-func fnv1a64(_ s: String) -> UInt64 {
+package func fnv1a64(_ s: String) -> UInt64 {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
     return h

@@ -1,3 +1,4 @@
+import CNI
 import CNetlink
 import Glibc
 import LinuxSys
@@ -116,7 +117,7 @@ final class FileLock {
 }
 
 /// FNV-1a, 32 bits: short stable names from ids.
-func fnv1a(_ s: String) -> UInt32 {
+package func fnv1a(_ s: String) -> UInt32 {
     var h: UInt32 = 2_166_136_261
     for b in s.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
     return h

@@ -1,3 +1,7 @@
+import CNI
+import JSONCore
+import LinuxSys
+
 /// The parts of RFC 1035 a small authoritative-and-forwarding server needs: read a query's
 /// header and question (bounds-checked: a malformed packet is nil, never a crash), and build
 /// answers.

@@ -1,3 +1,4 @@
+import CNI
 import Glibc
 import JSONCore
 import LinuxSys

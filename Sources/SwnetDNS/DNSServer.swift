@@ -1,3 +1,4 @@
+import CNI
 import Glibc
 import JSONCore
 import LinuxSys
@@ -286,7 +287,7 @@ public enum DNSServer {
 }
 
 /// What the server knows: names and addresses from the records file.
-struct Zone {
+package struct Zone {
     enum Answer { case reply([UInt8]), forward(IPAddress, UInt16), drop }
 
     let registry: DNSRegistry
@@ -394,7 +395,7 @@ extension String {
 }
 
 /// A sockaddr for an address and port, for bind/sendto.
-func withSockaddr<T>(_ ip: IPAddress, _ port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+package func withSockaddr<T>(_ ip: IPAddress, _ port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
     if ip.isV4 {
         var sa = sockaddr_in()
         sa.sin_family = sa_family_t(AF_INET)

@@ -1,5 +1,11 @@
+import CNI
 import Glibc
+import IPAM
+import JSONCore
 import LinuxSys
+import Netlink
+import SwnetBridge
+import SwnetDNS
 
 /// For crash tests only: SWNET_TEST_CRASH_AT=<point> kills the plugin with SIGKILL when it
 /// reaches that checkpoint, so tests can prove that a crash at any step leaves nothing that

@@ -1,6 +1,11 @@
+import CNI
 import Glibc
+import IPAM
 import JSONCore
 import LinuxSys
+import Netlink
+import SwnetBridge
+import SwnetDNS
 
 /// The command line's ADD results (for CHECK, DEL and GC), in libcni's record format
 /// (`kind: cniCacheV1` with containerId, ifName, networkName, result). The attachment is read

@@ -1,7 +1,11 @@
+import CNI
 import Glibc
+import IPAM
 import JSONCore
 import LinuxSys
 import Netlink
+import SwnetBridge
+import SwnetDNS
 
 /// `swnet add|del|check|gc|status CONFIG NETNS`, cnitool's way: CONFIG is a file or a network
 /// name under the config dir; ADD results are cached (as libcni does) for CHECK, DEL and GC.

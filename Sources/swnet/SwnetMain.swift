@@ -1,6 +1,11 @@
+import CNI
 import Glibc
+import IPAM
 import JSONCore
 import LinuxSys
+import Netlink
+import SwnetBridge
+import SwnetDNS
 
 /// `swnet` as a CNI plugin (CNI_COMMAND set; also as `swnet-ipam`, the IPAM plugin) and as a
 /// command-line tool (`swnet add|del|check|gc|status CONFIG NETNS`).
@@ -15,7 +20,7 @@ public enum SwnetMain {
         if environment["CNI_COMMAND"] != nil || argv.count <= 1 {
             // (No arguments and no CNI_COMMAND: a runtime that lost the variable gets an error
             // object it can parse; the usage goes to stderr.)
-            return plugin(ipamOnly: name == IPAM.builtin, environment: environment, sys: sys)
+            return plugin(ipamOnly: name == IPAMConfig.builtinType, environment: environment, sys: sys)
         }
         return SwnetCLI.main(Array(argv.dropFirst()), environment: environment, sys: sys)
     }
@@ -60,7 +65,7 @@ public enum SwnetMain {
 
     /// Runs one command; returns the result text to print, if any.
     static func run(_ conf: NetworkConfig, _ env: CNIEnvironment, ipamOnly: Bool = false, sys: Syscalls) throws(CNIError) -> String? {
-        if ipamOnly { return try IPAM.main(conf, env) }
+        if ipamOnly { return try IPAMPlugin.main(conf, env) }
         let bridge = BridgePlugin(sys: sys)
         switch env.command {
         case "ADD": return try bridge.add(conf, env).json(version: conf.cniVersion).serialized()

@@ -1,6 +1,10 @@
 import Glibc
 import Netlink
-@testable import SwnetCore
+@testable import CNI
+@testable import IPAM
+@testable import SwnetBridge
+@testable import SwnetDNS
+@testable import swnet
 import Testing
 
 /// A node's (or pod's) links in memory (RecordingNetlink); `log` is what was asked of it.
