@@ -2,7 +2,8 @@ import Glibc
 
 /// Network namespaces in memory for unit tests: links, addresses and routes per namespace,
 /// every change recorded in `calls` ("node: addVeth swtmp… eth0"), and any operation made to
-/// fail: a change whose record starts with a key of `failures` returns that -errno.
+/// fail: a change whose record (with or without its "namespace: " prefix) starts with a key of
+/// `failures` returns that -errno.
 public final class RecordingNetlink: NetlinkOpener {
     public final class Namespace: NetlinkSocket {
         public let namespace: String
@@ -18,7 +19,7 @@ public final class RecordingNetlink: NetlinkOpener {
 
         func change(_ call: String) -> Int32 {
             host.calls.append("\(namespace): \(call)")
-            for (prefix, e) in host.failures where call.hasPrefix(prefix) { return -e }
+            for (prefix, e) in host.failures where call.hasPrefix(prefix) || "\(namespace): \(call)".hasPrefix(prefix) { return -e }
             return 0
         }
 
