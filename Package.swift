@@ -27,7 +27,7 @@ let package = Package(
         // Turns a bundle into a plan and runs it.
         .target(
             name: "CrunRuntime",
-            dependencies: ["CShim", "JSONCore", "OCISpec"]
+            dependencies: ["CShim", "JSONCore", "LinuxSys", "OCISpec"]
         ),
         // The runc-compatible command line: thin, over CrunRuntime.
         .target(name: "CrunCLI", dependencies: ["CrunRuntime", "OCISpec"]),

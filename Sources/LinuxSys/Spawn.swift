@@ -78,7 +78,11 @@ public enum Spawn {
     /// Runs a program to its end: its exit code (128 + signal when killed) and what it printed
     /// (when `options.stdout` is `.capture`).
     public static func run(_ path: String, _ argv: [String], _ options: Options = Options()) throws(SysError) -> (status: Int32, output: [UInt8]) {
-        let child = try start(path, argv, options)
+        finish(try start(path, argv, options), wait: wait)
+    }
+
+    /// Reads a started child's captured stdout to EOF, then waits for it.
+    public static func finish(_ child: Child, wait: (pid_t) -> Int32) -> (status: Int32, output: [UInt8]) {
         var out: [UInt8] = []
         if let fd = child.output {
             out = Files.readAll(fd: fd)

@@ -30,13 +30,7 @@ public protocol Syscalls: AnyObject {
 extension Syscalls {
     /// Runs a program to its end: exit code and captured stdout.
     public func run(_ path: String, _ argv: [String], _ options: Spawn.Options) throws(SysError) -> (status: Int32, output: [UInt8]) {
-        let child = try spawn(path, argv, options)
-        var out: [UInt8] = []
-        if let fd = child.output {
-            out = Files.readAll(fd: fd)
-            close(fd)
-        }
-        return (wait(child.pid), out)
+        Spawn.finish(try spawn(path, argv, options), wait: wait)
     }
 }
 

@@ -20,7 +20,7 @@ import Testing
         dataDir = NSTemporaryDirectory() + "swnet-bridge-\(UUID().uuidString)"
         try! FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         podNetns = dataDir + "/netns-p"
-        FileManager.default.createFile(atPath: podNetns, contents: nil)
+        _ = FileManager.default.createFile(atPath: podNetns, contents: nil)
         netlink.addNamespace(podNetns)
     }
 
