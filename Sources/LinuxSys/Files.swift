@@ -66,14 +66,15 @@ public enum Files {
         }
     }
 
-    /// The names in a directory (without "." and ".."); nil when it cannot be opened.
-    public static func entries(_ path: String) -> [String]? {
+    /// The names in a directory (without "." and ".."), only those of d_type `type` when given
+    /// (DT_DIR...; a file system that reports DT_UNKNOWN matches none); nil when it cannot be opened.
+    public static func entries(_ path: String, type: UInt8? = nil) -> [String]? {
         guard let dir = opendir(path) else { return nil }
         defer { closedir(dir) }
         var out: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { out.append(name) }
+            if name != "." && name != ".." && (type == nil || entry.pointee.d_type == type) { out.append(name) }
         }
         return out
     }
