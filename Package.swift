@@ -20,6 +20,8 @@ let package = Package(
         // Files, processes, errno, clocks and the `Syscalls` seam, shared by both programs.
         .target(name: "CLinuxSys", cSettings: [.define("_GNU_SOURCE")]),
         .target(name: "LinuxSys", dependencies: ["CLinuxSys"]),
+        // RecordingSyscalls: the fake for unit tests (not linked into the programs).
+        .target(name: "LinuxSysTesting", dependencies: ["LinuxSys"]),
         // A small JSON reader/writer with a Codable decoder (no Foundation: startup and RSS).
         .target(name: "JSONCore"),
         // The OCI runtime-spec model and its validation.
@@ -37,6 +39,8 @@ let package = Package(
         .target(name: "CNetlink", cSettings: [.define("_GNU_SOURCE")]),
         // The rtnetlink socket behind a protocol (RouteSocket; RecordingNetlink for unit tests).
         .target(name: "Netlink", dependencies: ["CNetlink"]),
+        // RecordingNetlink: namespaces, links, addresses and routes in memory, for unit tests.
+        .target(name: "NetlinkTesting", dependencies: ["Netlink"]),
         // CNI plumbing: environment, errors, results, network config, delegation to other plugins.
         .target(name: "CNI", dependencies: ["JSONCore", "LinuxSys"]),
         // Address management: the allocator and its host-local-compatible lease store.
@@ -47,7 +51,7 @@ let package = Package(
         .target(name: "SwnetBridge", dependencies: ["CNetlink", "CNI", "IPAM", "JSONCore", "LinuxSys", "Netlink", "SwnetDNS"]),
         // The plugin entry point and the cnitool-like command line.
         .executableTarget(name: "swnet", dependencies: ["CNI", "IPAM", "JSONCore", "LinuxSys", "Netlink", "SwnetBridge", "SwnetDNS"]),
-        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "LinuxSys", "Netlink", "CNI", "IPAM", "SwnetDNS", "SwnetBridge", "swnet"]),
+        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "LinuxSys", "LinuxSysTesting", "Netlink", "NetlinkTesting", "CNI", "IPAM", "SwnetDNS", "SwnetBridge", "swnet"]),
         // Root integration tests (real containers, compared with the probe) and black-box tests
         // of the built binary.
         .testTarget(name: "SystemTests"),

@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSys
 
 /// Syscalls for unit tests: every call is recorded in `calls` ("sysctl net/ipv4/ip_forward=1",
 /// "spawn /proc/self/exe dns-server ...", "checkpoint after-veth"). Files are real (tests

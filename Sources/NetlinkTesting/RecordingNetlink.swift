@@ -1,4 +1,5 @@
 import Glibc
+import Netlink
 
 /// Network namespaces in memory for unit tests: links, addresses and routes per namespace,
 /// every change recorded in `calls` ("node: addVeth swtmp… eth0"), and any operation made to

@@ -2,7 +2,9 @@ import Foundation
 import Glibc
 import JSONCore
 import LinuxSys
+import LinuxSysTesting
 import Netlink
+import NetlinkTesting
 @testable import CNI
 @testable import IPAM
 @testable import SwnetBridge

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import LinuxSys
+import LinuxSysTesting
 import Testing
 
 /// The shared low-level helpers, on real files and processes in a temp dir.

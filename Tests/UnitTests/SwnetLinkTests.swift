@@ -1,5 +1,6 @@
 import Glibc
 import Netlink
+import NetlinkTesting
 @testable import CNI
 @testable import IPAM
 @testable import SwnetBridge
