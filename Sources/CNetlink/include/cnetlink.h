@@ -82,16 +82,6 @@ int nl_route_count(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t d
 // there is fine. 0 or -errno (-ENOENT: no such table or set).
 int nl_nft_set_element(int add, int family, const char *table, const char *set, const uint8_t *key, uint32_t key_len);
 
-// Writes a sysctl of the current network namespace ("net/ipv4/ip_forward").
-int nl_sysctl(const char *key, const char *value);
-// Closes every descriptor from `first` on. 0 or -errno.
-int nl_close_from(int first);
-
-// POSIX_SPAWN_SETSID (a GNU extension Swift does not see).
-short nl_spawn_setsid_flag(void);
-
-// Replaces a small file's contents (best effort). 0 or -errno.
-int nl_write_file(const char *path, const char *text);
 // The inode of a network namespace file (to tell namespaces apart), or 0.
 uint64_t nl_netns_inode(const char *path);
 // Opens a netns file (O_RDONLY|O_CLOEXEC) and checks it is one. fd or -errno.
