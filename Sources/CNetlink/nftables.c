@@ -1,7 +1,9 @@
 // nftables over NETLINK_NETFILTER, for ipMasq: one batch (begin, messages, end) per call, all
 // or nothing. A network's table, chain, set and masquerade rule are made in one batch; after
 // that a pod's ADD or DEL is one set element, one netlink round trip, and no nft process.
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/netfilter.h>
@@ -89,6 +91,9 @@ static int batch_send(struct batch *b) {
     }
   }
 out:
+  // (Releasing the socket makes the kernel flush nf_tables' pending destroy work under its
+  // commit mutex: after a DEL, an RCU grace period, 10-20 ms. Releasing it in a forked child
+  // instead only moved the wait to the next commit: measured, no gain.)
   close(fd);
   return result;
 }
