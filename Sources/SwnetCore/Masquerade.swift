@@ -18,8 +18,31 @@ enum Masquerade {
         ip.bytes.withUnsafeBufferPointer { nl_nft_set_element(add ? 1 : 0, inet, "swnet", set, $0.baseAddress, UInt32($0.count)) }
     }
 
+    /// All of a pod's elements (one per address, in its family's set) in one transaction, so one
+    /// netfilter socket is released (each release can wait for a grace period, nftables.c).
+    /// 0 or the first error; all or nothing.
+    static func elements(add: Bool, network: String, _ ips: [IPAddress]) -> Int32 {
+        if ips.isEmpty { return 0 }
+        let names = ips.map { strdup(setName(network, v4: $0.isV4)) }
+        defer { for n in names { free(n) } }
+        var keys: [UInt8] = []
+        for ip in ips { keys += ip.bytes + [UInt8](repeating: 0, count: 16 - ip.bytes.count) }
+        let lengths = ips.map { UInt8($0.bytes.count) }
+        let sets: [UnsafePointer<CChar>?] = names.map { $0.map { UnsafePointer($0) } }
+        return sets.withUnsafeBufferPointer { s in
+            keys.withUnsafeBufferPointer { k in
+                lengths.withUnsafeBufferPointer { l in
+                    nl_nft_set_elements(add ? 1 : 0, inet, "swnet", UInt32(ips.count), s.baseAddress, k.baseAddress, l.baseAddress)
+                }
+            }
+        }
+    }
+
     /// `exempt`: destinations never masqueraded (the pod subnet, or the cluster's pod CIDRs).
     static func add(network: String, ips: [CIDR], exempt: [CIDR], lockDir: String) throws(CNIError) {
+        // Every set there (all but a network's first pods): one transaction. Otherwise nothing
+        // was added and each address goes on its own, making what is missing.
+        if elements(add: true, network: network, ips.map(\.address)) == 0 { return }
         for ip in ips {
             let v4 = ip.address.isV4
             let set = setName(network, v4: v4)
@@ -68,6 +91,8 @@ enum Masquerade {
 
     /// Removes the pods' addresses from the network's sets; missing ones are fine.
     static func remove(network: String, ips: [IPAddress]) {
+        if elements(add: false, network: network, ips) == 0 { return }
+        // (A missing set or element fails the whole batch: then one by one.)
         for ip in ips { _ = element(add: false, setName(network, v4: ip.isV4), ip) }
     }
 }
