@@ -5,8 +5,9 @@ import LinuxSys
 
 /// ipMasq through nftables: one table `inet swnet`, and per network a set of pod addresses
 /// with one masquerade rule for traffic from the set leaving the pod subnet. The table, set and
-/// rule are made once per network and family (with `nft`, under a lock); after that an ADD or
-/// DEL only adds or removes its element, in one netlink transaction: no process, no lock.
+/// rule are made once per network and family (one netlink batch, under the network's lock);
+/// after that an ADD or DEL only adds or removes its element, in one netlink transaction: no
+/// process, no lock. Everything goes through nf_tables netlink, so no `nft` is needed.
 enum Masquerade {
     static func setName(_ network: String, v4: Bool) -> String {
         let safe = String(network.map { $0.isLetter || $0.isNumber ? $0 : "_" }.prefix(20))
@@ -19,83 +20,82 @@ enum Masquerade {
         ip.bytes.withUnsafeBufferPointer { nl_nft_set_element(add ? 1 : 0, inet, "swnet", set, $0.baseAddress, UInt32($0.count)) }
     }
 
-    /// `exempt`: destinations never masqueraded (the pod subnet, or the cluster's pod CIDRs).
-    static func add(network: String, ips: [CIDR], exempt: [CIDR], lockDir: String) throws(CNIError) {
-        for ip in ips {
-            let v4 = ip.address.isV4
-            let set = setName(network, v4: v4)
-            var r = element(add: true, set, ip.address)
-            if r == -ENOENT {
-                // First pod of this network and family: the table, the set and its rule.
-                try setUp(network: network, v4: v4, exempt: exempt, lockDir: lockDir)
-                r = element(add: true, set, ip.address)
-            }
-            if r < 0 {
-                // No nf_tables netlink (an old kernel?): nft does it.
-                if try nft(["add", "element", "inet", "swnet", set, "{", ip.address.description, "}"]) != 0 {
-                    throw CNIError(.internalError, "cannot set up ipMasq", "add \(ip.address) to set \(set): \(errnoText(-r))")
+    /// All of a pod's elements (one per address, in its family's set) in one transaction, so one
+    /// netfilter socket is released (each release can wait for a grace period, nftables.c).
+    /// 0 or the first error; all or nothing.
+    static func elements(add: Bool, network: String, _ ips: [IPAddress]) -> Int32 {
+        if ips.isEmpty { return 0 }
+        let names = ips.map { strdup(setName(network, v4: $0.isV4)) }
+        defer { for n in names { free(n) } }
+        var keys: [UInt8] = []
+        for ip in ips { keys += ip.bytes + [UInt8](repeating: 0, count: 16 - ip.bytes.count) }
+        let lengths = ips.map { UInt8($0.bytes.count) }
+        let sets: [UnsafePointer<CChar>?] = names.map { $0.map { UnsafePointer($0) } }
+        return sets.withUnsafeBufferPointer { s in
+            keys.withUnsafeBufferPointer { k in
+                lengths.withUnsafeBufferPointer { l in
+                    nl_nft_set_elements(add ? 1 : 0, inet, "swnet", UInt32(ips.count), s.baseAddress, k.baseAddress, l.baseAddress)
                 }
             }
         }
     }
 
-    static func setUp(network: String, v4: Bool, exempt: [CIDR], lockDir: String) throws(CNIError) {
-        let lock = try FileLock(lockDir + "/masq.lock")
-        defer { lock.release() }
+    /// `exempt`: destinations never masqueraded (the pod subnet, or the cluster's pod CIDRs).
+    static func add(network: String, ips: [CIDR], exempt: [CIDR], lockDir: String) throws(CNIError) {
+        // Every set there (all but a network's first pods): one transaction. Otherwise nothing
+        // was added and each address goes on its own, making what is missing.
+        if elements(add: true, network: network, ips.map(\.address)) == 0 { return }
+        for ip in ips {
+            let v4 = ip.address.isV4
+            let set = setName(network, v4: v4)
+            var r = element(add: true, set, ip.address)
+            if r == -ENOENT {
+                // First pod of this network and family: the table, the set and its rule, made
+                // under the lock by whichever ADD gets it first; the ADDs that waited for it
+                // find the set and only add their element.
+                let lock = try FileLock(lockDir + "/masq.lock")
+                defer { lock.release() }
+                r = element(add: true, set, ip.address)
+                if r == -ENOENT {
+                    try setUp(network: network, v4: v4, exempt: exempt)
+                    r = element(add: true, set, ip.address)
+                }
+            }
+            if r < 0 {
+                throw CNIError(.internalError, "cannot set up ipMasq", "add \(ip.address) to nftables set inet swnet \(set): \(errnoText(-r))")
+            }
+        }
+    }
+
+    /// The table, chain, set and rule of one network and family (called under the lock, when
+    /// the set is missing). Multicast is never masqueraded.
+    static func setUp(network: String, v4: Bool, exempt: [CIDR]) throws(CNIError) {
         let set = setName(network, v4: v4)
-        if try nft(["list", "set", "inet", "swnet", set], quiet: true) == 0 { return }  // a concurrent ADD made it
-        let family = v4 ? "ip" : "ip6"
-        let multicast = v4 ? "224.0.0.0/4" : "ff00::/8"
-        let local = exempt.filter { $0.address.isV4 == v4 }.map(\.description) + [multicast]
-        var script = "add table inet swnet\n"
-        script += "add chain inet swnet postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
-        script += "add set inet swnet \(set) { type \(v4 ? "ipv4_addr" : "ipv6_addr"); }\n"
-        script += "add rule inet swnet postrouting \(family) saddr @\(set) \(family) daddr != { \(local.joined(separator: ", ")) } masquerade comment \"swnet \(network)\"\n"
-        if try nft(["-f", "-"], input: script) != 0 {
-            throw CNIError(.internalError, "cannot set up ipMasq", "nft -f failed for network \(network)")
+        let multicast = v4 ? CIDR(address: IPAddress(bytes: [224, 0, 0, 0]), prefix: 4)
+                           : CIDR(address: IPAddress(bytes: [0xff] + [UInt8](repeating: 0, count: 15)), prefix: 8)
+        let local = exempt.filter { $0.address.isV4 == v4 }.map(\.canonical) + [multicast]
+        guard local.count <= 24 else {
+            throw CNIError(.invalidConfig, "cannot set up ipMasq", "clusterCIDR: at most 23 networks per family (\(local.count - 1) given)")
+        }
+        var nets: [UInt8] = []
+        for cidr in local { nets += cidr.address.bytes + [UInt8](repeating: 0, count: 16 - cidr.address.bytes.count) }
+        let prefixes = local.map { UInt8($0.prefix) }
+        let r = nets.withUnsafeBufferPointer { n in
+            prefixes.withUnsafeBufferPointer { p in
+                nl_nft_masq_setup("swnet", "postrouting", set, 1, v4 ? 1 : 0, n.baseAddress, p.baseAddress, UInt32(local.count), "swnet \(network)")
+            }
+        }
+        if r < 0 {
+            let hint = r == -EPROTONOSUPPORT || r == -ENOENT || r == -EOPNOTSUPP ? " (does the kernel have nf_tables with inet NAT, nft_masq?)" : ""
+            throw CNIError(.internalError, "cannot set up ipMasq", "nftables table inet swnet, set \(set), network \(network): \(errnoText(-r))\(hint)")
         }
     }
 
     /// Removes the pods' addresses from the network's sets; missing ones are fine.
     static func remove(network: String, ips: [IPAddress]) {
-        for ip in ips {
-            let r = element(add: false, setName(network, v4: ip.isV4), ip)
-            if r < 0 && r != -ENOENT {
-                _ = try? nft(["delete", "element", "inet", "swnet", setName(network, v4: ip.isV4), "{", ip.description, "}"], quiet: true)
-            }
-        }
-    }
-
-    /// Runs nft; returns its exit status.
-    static func nft(_ args: [String], input: String? = nil, quiet: Bool = false) throws(CNIError) -> Int32 {
-        var fds: [Int32] = [-1, -1]
-        if input != nil && pipe(&fds) < 0 { throw CNIError(.internalError, "pipe", errnoText(errno)) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if input != nil {
-            posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
-            posix_spawn_file_actions_addclose(&actions, fds[1])
-        }
-        // nft's own output must not reach our stdout (the CNI result goes there).
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        if quiet { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
-        var argv: [UnsafeMutablePointer<CChar>?] = (["nft"] + args).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
-        let r = posix_spawnp(&pid, "nft", &actions, nil, &argv, environ)
-        if input != nil { close(fds[0]) }
-        if r != 0 {
-            if input != nil { close(fds[1]) }
-            throw CNIError(.internalError, "ipMasq needs nft (Debian's nftables)", errnoText(r))
-        }
-        if let input {
-            _ = input.withCString { write(fds[1], $0, strlen($0)) }
-            close(fds[1])
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128
+        if elements(add: false, network: network, ips) == 0 { return }
+        // (A missing set or element fails the whole batch: then one by one.)
+        for ip in ips { _ = element(add: false, setName(network, v4: ip.isV4), ip) }
     }
 }
 
