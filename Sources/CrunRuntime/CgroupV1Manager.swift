@@ -176,7 +176,7 @@ public struct CgroupV1Manager: CgroupManager {
 
     /// 0 or the errno of opening or writing the file.
     static func write(_ file: String, _ value: String) -> Int32 {
-        let fd = open(file, O_WRONLY | O_CLOEXEC)
+        let fd = open(file, O_WRONLY | O_TRUNC | O_CLOEXEC)  // kernfs ignores O_TRUNC; stand-ins need it
         if fd < 0 { return errno }
         defer { close(fd) }
         let bytes = Array(value.utf8)
