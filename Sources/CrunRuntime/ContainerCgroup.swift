@@ -107,7 +107,7 @@ public enum ContainerCgroup {
         do throws(RuntimeError) {
             try cgroup.apply(conversion.writes)
             if cgroup.paths["devices"] != nil { try cgroup.applyDevices(devices) }
-            DebugLog.note("cgroup v1: \(cgroup.directories.joined(separator: ", ")) (\(conversion.writes.count) limits, \(devices.count) device rules)")
+            DebugLog.note("cgroup: v1 \(cgroup.directories.joined(separator: ", ")) (\(conversion.writes.count) limits, \(devices.count) device rules)")
             return Prepared(cgroup: cgroup, created: made, placement: try cgroup.placement())
         } catch {
             Cgroup.removeCreated(made)
