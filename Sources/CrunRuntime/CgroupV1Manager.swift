@@ -200,10 +200,30 @@ public struct CgroupV1Manager: CgroupManager {
     }
 
     public func update(_ resources: Resources, devices: [CgroupResources.DeviceRule]?, warn: (String) -> Void) throws(RuntimeError) {
-        let conversion = try CgroupV1Resources.convert(resources)
+        let (rest, unifiedWrites) = try unifiedShare(resources)
+        let conversion = try CgroupV1Resources.convert(rest)
         for w in conversion.warnings { warn(w) }
         try apply(conversion.writes)
+        if let unified, !unifiedWrites.isEmpty { try unified.apply(unifiedWrites, offered: ["hugetlb"]) }
         if let devices { try applyDevices(devices) }
+    }
+
+    /// hugetlb on a hybrid host that mounts no v1 hugetlb hierarchy but offers the controller
+    /// on cgroup2 (this machine): those limits go to the cgroup2 directory, in v2's files.
+    /// Returns the rest of the resources and the cgroup2 writes.
+    func unifiedShare(_ r: Resources) throws(RuntimeError) -> (Resources, [CgroupResources.Write]) {
+        guard let unified, let pages = r.hugepageLimits, !pages.isEmpty, paths["hugetlb"] == nil else { return (r, []) }
+        // Made by create: the hierarchy's root says what it offers; rebuilt from a state file:
+        // the container's own cgroup.controllers (enabled for it when it was made).
+        let offered = unified.hierarchy.mount.isEmpty
+            ? String(decoding: (try? FileSystem.readFile(unified.path + "/cgroup.controllers")) ?? [], as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+            : unified.available()
+        guard offered.contains("hugetlb") else { return (r, []) }
+        var only = Resources()
+        only.hugepageLimits = pages
+        var rest = r
+        rest.hugepageLimits = nil
+        return (rest, try CgroupResources.convert(only).writes)
     }
 
     public func placement() throws(RuntimeError) -> CgroupPlacement {

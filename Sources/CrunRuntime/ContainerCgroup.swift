@@ -93,7 +93,8 @@ public enum ContainerCgroup {
 
     static func prepareV1(_ cgroup: CgroupV1Manager, resources: Resources?, devices created: [Device], warn: (String) -> Void,
                           record: (any CgroupManager) throws(RuntimeError) -> Void) throws(RuntimeError) -> Prepared {
-        let conversion = try CgroupV1Resources.convert(resources ?? Resources())
+        let (rest, unifiedWrites) = try cgroup.unifiedShare(resources ?? Resources())
+        let conversion = try CgroupV1Resources.convert(rest)
         for w in conversion.warnings { warn(w) }
         let devices = try CgroupResources.deviceRules(resources?.devices ?? [], created: created)
         for w in conversion.writes where cgroup.paths[w.controller ?? ""] == nil {
@@ -103,9 +104,19 @@ public enum ContainerCgroup {
             throw .container("linux.cgroupsPath: the cgroup \(cgroup.path) already has processes (another container's?)")
         }
         try record(cgroup)
-        let made = try cgroup.create()
+        var made: [String] = []
+        if let unified = cgroup.unified, !unifiedWrites.isEmpty {
+            made = try unified.create(controllers: ["hugetlb"]) { _ in unifiedWrites[0].field }
+        }
+        do throws(RuntimeError) {
+            made += try cgroup.create()
+        } catch {
+            Cgroup.removeCreated(made)
+            throw error
+        }
         do throws(RuntimeError) {
             try cgroup.apply(conversion.writes)
+            if let unified = cgroup.unified, !unifiedWrites.isEmpty { try unified.apply(unifiedWrites) }
             if cgroup.paths["devices"] != nil { try cgroup.applyDevices(devices) }
             DebugLog.note("cgroup: v1 \(cgroup.directories.joined(separator: ", ")) (\(conversion.writes.count) limits, \(devices.count) device rules)")
             return Prepared(cgroup: cgroup, created: made, placement: try cgroup.placement())

@@ -226,4 +226,22 @@ import Testing
         }
         #expect(cgroup.memoryLimit == 1000)
     }
+
+    @Test func hugetlbGoesToCgroup2WhereNoV1HierarchyHasIt() throws {
+        let root = NSTemporaryDirectory() + "cgroup-v1-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/unified", withIntermediateDirectories: true)
+        try "hugetlb\n".write(toFile: root + "/unified/cgroup.controllers", atomically: true, encoding: .utf8)
+        let unified = Cgroup(hierarchy: CgroupHierarchy(mount: root + "/unified", hybrid: true), relative: "/c")
+        let r = try resources(#"{"memory": {"limit": 4096}, "hugepageLimits": [{"pageSize": "2MB", "limit": 0}]}"#)
+        let hybrid = CgroupV1Manager(paths: ["memory": root + "/memory/c"], unified: unified)
+        let (rest, writes) = try hybrid.unifiedShare(r)
+        #expect(rest.hugepageLimits == nil && rest.memory?.limit == 4096)
+        #expect(writes.map { "\($0.file)=\($0.value)" } == ["hugetlb.2MB.max=0"])
+        // A v1 hugetlb hierarchy, or no cgroup2 offer: the v1 files (or the named error).
+        let v1 = CgroupV1Manager(paths: ["memory": root + "/memory/c", "hugetlb": root + "/hugetlb/c"], unified: unified)
+        #expect(try v1.unifiedShare(r).1.isEmpty)
+        try "memory\n".write(toFile: root + "/unified/cgroup.controllers", atomically: true, encoding: .utf8)
+        #expect(try hybrid.unifiedShare(r).1.isEmpty)
+    }
 }
