@@ -208,12 +208,16 @@ public enum ContainerCgroup {
         return .object([("type", .string("stats")), ("id", .string(id)), ("data", data)])
     }
 
-    /// `events`: a stats event every `interval` seconds and an "oom" event as soon as
-    /// memory.events counts a new OOM kill, until the container stops.
+    /// `events`: a stats event every `interval` seconds and an "oom" event as soon as the
+    /// kernel reports an OOM, until the container stops. v2: memory.events counts a new
+    /// oom_kill (its change wakes the poll); v1: memory.oom_control's eventfd fires (runc's
+    /// notification: also an OOM that oom_kill_disable leaves waiting), or, where the kernel
+    /// refuses the eventfd, oom_kill in memory.oom_control grows.
     public static func stream(_ id: String, interval: Double, store: StateStore, emit: (JSONValue) -> Void) throws(RuntimeError) {
         var state = try store.read(id)
         let cgroup = of(state)
         var kills = cgroup?.oomKills ?? 0
+        let v1Watch = cgroup?.controllerPaths["memory"].flatMap { CgroupV1OOMWatch(memoryDir: $0) }
         var fd: Int32 = -1
         if let cgroup, cgroup.controllerPaths.isEmpty { fd = open(cgroup.path + "/memory.events", O_RDONLY | O_CLOEXEC) }
         defer { if fd >= 0 { close(fd) } }
@@ -224,14 +228,22 @@ public enum ContainerCgroup {
                 emit(try statsEvent(id, store: store))
                 nextStats = now + interval
             }
-            // memory.events changes wake the poll (POLLPRI); otherwise a short slice.
-            var p = pollfd(fd: fd, events: Int16(POLLPRI), revents: 0)
-            _ = poll(&p, fd >= 0 ? 1 : 0, Int32(min(max(nextStats - monotonicSeconds(), 0.01), 0.25) * 1000))
-            if let cgroup {
-                let now = cgroup.oomKills
-                if now > kills {
-                    kills = now
-                    emit(.object([("type", .string("oom")), ("id", .string(id))]))
+            // The OOM source wakes the poll; otherwise a short slice.
+            let timeout = Int32(min(max(nextStats - monotonicSeconds(), 0.01), 0.25) * 1000)
+            if let v1Watch {
+                var p = pollfd(fd: v1Watch.fd, events: Int16(POLLIN), revents: 0)
+                if poll(&p, 1, timeout) == 1 {
+                    if v1Watch.take() > 0 { emit(.object([("type", .string("oom")), ("id", .string(id))])) }  // one per wakeup, as runc
+                }
+            } else {
+                var p = pollfd(fd: fd, events: Int16(POLLPRI), revents: 0)
+                _ = poll(&p, fd >= 0 ? 1 : 0, timeout)
+                if let cgroup {
+                    let now = cgroup.oomKills
+                    if now > kills {
+                        kills = now
+                        emit(.object([("type", .string("oom")), ("id", .string(id))]))
+                    }
                 }
             }
             state = try store.read(id)
