@@ -195,6 +195,9 @@ enum Harness {
     /// Where the cgroup2 hierarchy is, and whether this host is hybrid (v1 controllers).
     static let hybridCgroups = !isCgroup2("/sys/fs/cgroup") && isCgroup2("/sys/fs/cgroup/unified")
     static let cgroupMount = hybridCgroups ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup"
+    /// v1 controllers mounted under /sys/fs/cgroup (the runtime then drives cgroup v1).
+    static let v1Cgroups: Bool = ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "")
+        .split(separator: "\n").contains { $0.contains(" /sys/fs/cgroup/memory ") && $0.contains(" - cgroup ") }
     static func isCgroup2(_ path: String) -> Bool {
         FileManager.default.fileExists(atPath: path + "/cgroup.controllers")
     }
