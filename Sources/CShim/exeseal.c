@@ -34,20 +34,19 @@ static int fsconfig_str(int ctx, const char *key, const char *value) {
   return (int)syscall(SYS_fsconfig, ctx, FSCONFIG_SET_STRING, key, value, 0);
 }
 
-// An overlayfs over `dir_fd` (top) and a second, empty layer, mounted read-only and nowhere;
-// `name` opened through it. The second layer: an empty tmpfs given by descriptor (by_fd), or the
-// directory `spare_dir` by path (overlayfs wants two lower layers when it has no upper one).
+// An overlayfs over the binary's directory (top) and `spare_dir` (overlayfs wants two lower
+// layers when it has no upper one), mounted read-only and nowhere; `name` opened through it.
+// Layers given by descriptor (by_fd) or by path. No tmpfs of our own for the second layer:
+// every detached mount dissolved costs an RCU grace period.
 static int overlay(int dir_fd, const char *dir, const char *name, const char *spare_dir, int by_fd,
                    const char **step) {
-  int ctx = -1, spare = -1, spare_ctx = -1, mnt = -1, fd = -1, e = 0;
+  int ctx = -1, spare = -1, mnt = -1, fd = -1, e = 0;
   *step = "fsopen overlay";
   ctx = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
   if (ctx < 0) goto fail;
   if (by_fd) {
-    *step = "an empty tmpfs";
-    spare_ctx = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
-    if (spare_ctx < 0 || syscall(SYS_fsconfig, spare_ctx, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) goto fail;
-    spare = (int)syscall(SYS_fsmount, spare_ctx, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+    *step = "open the second layer";
+    spare = open(spare_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (spare < 0) goto fail;
     *step = "overlay lowerdir+ by descriptor";
     if (syscall(SYS_fsconfig, ctx, FSCONFIG_SET_FD, "lowerdir+", NULL, dir_fd) < 0) goto fail;
@@ -85,7 +84,6 @@ fail:
 done:
   if (mnt >= 0) close(mnt);
   if (spare >= 0) close(spare);
-  if (spare_ctx >= 0) close(spare_ctx);
   if (ctx >= 0) close(ctx);
   if (fd < 0) errno = e;
   return fd;
@@ -159,7 +157,7 @@ int cs_exeseal_open(const char *exe_path, const char *spare_dir, unsigned allow,
       else {
         for (int k = CS_EXESEAL_OVERLAY_FD; k <= CS_EXESEAL_OVERLAY_PATH; k++) {
           if (!(allow & (1u << k))) continue;
-          if (k == CS_EXESEAL_OVERLAY_PATH && (!spare_dir || !spare_dir[0])) continue;
+          if (!spare_dir || !spare_dir[0]) continue;
           int fd = overlay(dir_fd, dir, slash + 1, spare_dir, k == CS_EXESEAL_OVERLAY_FD, &step);
           struct stat got;
           if (fd >= 0 && (!overlay_readonly(fd) || fstat(fd, &got) < 0 || got.st_size != st.st_size)) {

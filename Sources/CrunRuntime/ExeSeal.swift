@@ -28,7 +28,7 @@ public enum ExeSeal {
     static func describe(_ kind: Int32, path: String) -> String {
         switch UInt32(kind) {
         case CS_EXESEAL_OVERLAY_FD.rawValue:
-            return "a private read-only overlayfs view of \(path) (layers by descriptor, the second an empty tmpfs)"
+            return "a private read-only overlayfs view of \(path) (layers by descriptor)"
         case CS_EXESEAL_OVERLAY_PATH.rawValue:
             return "a private read-only overlayfs view of \(path) (layers by path)"
         case CS_EXESEAL_MEMFD.rawValue:

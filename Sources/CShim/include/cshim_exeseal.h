@@ -17,10 +17,11 @@ extern "C" {
 
 enum cs_exeseal_kind {
   CS_EXESEAL_NONE = 0,
-  // A private read-only overlayfs (no upper layer) over the binary's directory, mounted nowhere:
-  // no copy; the file has the overlay's device, opening it for writing fails (EROFS).
-  CS_EXESEAL_OVERLAY_FD = 1,    // layers given by descriptor, the second an empty tmpfs (kernels that take a detached mount as a layer: 6.18 here)
-  CS_EXESEAL_OVERLAY_PATH = 2,  // layers given by path, the second `spare_dir` (as runc does)
+  // A private read-only overlayfs (no upper layer) over the binary's directory and `spare_dir`,
+  // mounted nowhere: no copy; the file has the overlay's device, opening it for writing fails
+  // (EROFS). Its layers given by descriptor (newer kernels) or by path (as runc does).
+  CS_EXESEAL_OVERLAY_FD = 1,
+  CS_EXESEAL_OVERLAY_PATH = 2,
   // A memfd copy sealed against writing, growing, shrinking and further sealing.
   CS_EXESEAL_MEMFD = 3,
 };
