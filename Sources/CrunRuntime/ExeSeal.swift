@@ -45,6 +45,7 @@ public enum ExeSeal {
     public static func ensure(spareDirectory: String?) {
         if attempted { return }
         attempted = true
+        defer { if let failure { DebugLog.note("exeseal: the runtime binary is not sealed: \(failure)") } }
         let inherited = getenv(marker).map { String(cString: $0) }
         unsetenv(marker)  // never handed on (hooks, swnet)
         if let inherited {
