@@ -78,10 +78,17 @@ public enum Launcher {
             openFds.append(pidFd)
         }
 
+        var trees = IdmappedTrees()
+        if plan.mounts.contains(where: { $0.idmap != nil }) {
+            do { trees = try IdmappedTrees.make(plan) } catch { close(childEnd); throw error }
+        }
+        defer { trees.close() }
+
         let arena = CPlanArena()
         var cplan = plan.cPlan(arena: arena, channel: childEnd, parentChannel: parentEnd,
                                joinFds: joinFds, pidNamespaceFd: pidFd, capLast: Int(cs_cap_last_cap()),
-                               startFd: options.startSocket, stdinFd: options.stdin, cgroupFd: options.cgroupFd)
+                               startFd: options.startSocket, stdinFd: options.stdin, cgroupFd: options.cgroupFd,
+                               treeFds: trees.fds)
         let pid = cs_spawn(&cplan)
         let spawnErrno = errno
         close(childEnd)
