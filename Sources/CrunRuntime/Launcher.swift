@@ -45,6 +45,11 @@ public enum Launcher {
 
     public static func launch(_ plan: ContainerPlan, options: Options = Options(),
                               runtimeIsRoot: Bool = getuid() == 0) throws(RuntimeError) -> LaunchedContainer {
+        // Until execve the process is a copy of the runtime; in a container that shares the
+        // runtime's user namespace, a process holding CAP_SYS_PTRACE could open its exe (ExeSeal).
+        if !plan.becomeRoot && (plan.cloneFlags != 0 || !plan.joins.isEmpty || plan.pidNamespacePath != nil) {
+            try ExeSeal.require()
+        }
         if !plan.execMode { DebugLog.note("spawn: cloning the init into its namespaces (\(options.startSocket >= 0 ? "it waits for start" : "it execs at once"))") }
         var pair: [Int32] = [-1, -1]
         if socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) < 0 {

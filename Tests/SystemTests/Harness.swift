@@ -93,9 +93,11 @@ enum Harness {
     /// timeout only catches a hang: it is generous, the suite must pass on a loaded machine.
     @discardableResult
     static func crun(_ arguments: [String], cwd: String? = nil, stdin: FileHandle? = nil, timeout: Double = 120,
-                     extraFds: [Int32] = [], onStart: ((Process) -> Void)? = nil) throws -> Result {
+                     extraFds: [Int32] = [], environment: [String: String] = [:],
+                     onStart: ((Process) -> Void)? = nil) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         p.arguments = arguments.contains { $0 == "--root" || $0.hasPrefix("--root=") } ? arguments : ["--root", stateRoot] + arguments
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         // Files, not pipes: after `create` the waiting init keeps the runtime's stdio open (it
