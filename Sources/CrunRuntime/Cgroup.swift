@@ -10,6 +10,11 @@ public struct CgroupHierarchy: Sendable {
     public let mount: String
     public let hybrid: Bool
 
+    public init(mount: String, hybrid: Bool) {
+        self.mount = mount
+        self.hybrid = hybrid
+    }
+
     static let cgroup2Magic: Int = 0x6367_7270
 
     static func isCgroup2(_ path: String) -> Bool {

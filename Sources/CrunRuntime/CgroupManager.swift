@@ -82,6 +82,11 @@ public struct CgroupV1Mounts: Sendable {
         /// from inside the tree, as in a container).
         public var root: String
         public var controllers: [String]
+        public init(mountPoint: String, root: String, controllers: [String]) {
+            self.mountPoint = mountPoint
+            self.root = root
+            self.controllers = controllers
+        }
     }
     public var hierarchies: [Hierarchy]
 

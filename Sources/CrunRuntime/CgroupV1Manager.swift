@@ -157,6 +157,8 @@ public struct CgroupV1Manager: CgroupManager {
             if file.hasPrefix("blkio.weight"), access(dir + "/" + file, F_OK) != 0, access(dir + "/blkio.bfq." + file.dropFirst(6), F_OK) == 0 {
                 file = "blkio.bfq." + file.dropFirst(6)
             }
+            // Unlimited swap on a kernel without swap accounting: nothing to write (runc).
+            if file == "memory.memsw.limit_in_bytes", w.value == "-1", access(dir + "/" + file, F_OK) != 0 { continue }
             let e = CgroupV1Manager.write(dir + "/" + file, w.value)
             if e == EINVAL, file == "cpu.cfs_period_us", writes.contains(where: { $0.file == "cpu.cfs_quota_us" }) {
                 deferred = w  // the quota in force does not fit the new period: after the quota
@@ -185,7 +187,7 @@ public struct CgroupV1Manager: CgroupManager {
     }
 
     static func failure(_ w: CgroupResources.Write, controller: String, dir: String, file: String, errno e: Int32) -> RuntimeError {
-        let hint = CgroupV1Resources.hint(file).map { " (\($0))" } ?? ""
+        let hint = CgroupV1Resources.hint(file, errno: e).map { " (\($0))" } ?? ""
         if e == ENOENT {
             return .container("\(w.field): \(controller) controller: \(file) does not exist in \(dir)\(hint)")
         }

@@ -1,3 +1,4 @@
+import Glibc
 import OCISpec
 
 /// linux.resources as cgroup v1 file writes, in the order runc writes them, with runc's
@@ -112,17 +113,24 @@ public enum CgroupV1Resources {
         return out
     }
 
-    /// Why a file may be missing or refuse a value: said after the kernel's error.
-    static func hint(_ file: String) -> String? {
-        if file.hasPrefix("memory.kmem.") { return "kernel without kmem accounting" }
-        if file.hasPrefix("memory.memsw.") { return "kernel without swap accounting: boot with swapaccount=1" }
+    /// Why a file may be missing (ENOENT) or refuse a value (any other errno): said after the
+    /// kernel's error.
+    static func hint(_ file: String, errno e: Int32 = 0) -> String? {
+        let missing = e == ENOENT
+        if file.hasPrefix("memory.kmem.") { return missing ? "kernel without kmem accounting" : nil }
+        if file.hasPrefix("memory.memsw.") {
+            return missing ? "kernel without swap accounting: boot with swapaccount=1" : "memory+swap must be at least memory.limit_in_bytes"
+        }
+        if file == "memory.limit_in_bytes", !missing {
+            return "more than memory.memsw.limit_in_bytes allows (set linux.resources.memory.swap too), or below what the container uses"
+        }
         if file.hasPrefix("cpu.rt_") { return "kernel without CONFIG_RT_GROUP_SCHED, or the parent's cpu.rt_runtime_us is too small" }
-        if file == "cpu.idle" { return "kernel without SCHED_IDLE for groups (5.15)" }
-        if file == "cpu.cfs_burst_us" { return "kernel without CFS burst (5.14)" }
-        if file.hasPrefix("blkio.leaf_weight") || file.hasPrefix("blkio.weight") { return "the I/O scheduler has no CFQ/BFQ weights" }
-        if file.hasPrefix("blkio.throttle.") { return "kernel without CONFIG_BLK_DEV_THROTTLING, or no such device" }
-        if file.hasPrefix("hugetlb.") { return "no such huge page size on this machine" }
-        if file.hasPrefix("cpuset.") { return "must be within the parent's cpus/mems" }
+        if file == "cpu.idle", missing { return "kernel without SCHED_IDLE for groups (5.15)" }
+        if file == "cpu.cfs_burst_us", missing { return "kernel without CFS burst (5.14)" }
+        if file.hasPrefix("blkio.leaf_weight") || file.hasPrefix("blkio.weight"), missing { return "the I/O scheduler has no CFQ/BFQ weights" }
+        if file.hasPrefix("blkio.throttle.") { return missing ? "kernel without CONFIG_BLK_DEV_THROTTLING" : "no such block device?" }
+        if file.hasPrefix("hugetlb."), missing { return "no such huge page size on this machine" }
+        if file.hasPrefix("cpuset."), !missing { return "must be within the parent's cpuset.cpus/cpuset.mems" }
         return nil
     }
 }

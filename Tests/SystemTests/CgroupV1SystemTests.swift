@@ -153,6 +153,24 @@ final class CgroupV1SystemTests {
         expectGone()
     }
 
+    @Test func cgroupMountShowsTheContainersOwnV1Hierarchies() throws {
+        // A `cgroup` mount with a cgroup namespace: a tmpfs with each hierarchy, as runc's.
+        var c = config(["sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; ls /sys/fs/cgroup; mkdir /sys/fs/cgroup/pids/x && echo writable"],
+                       ["memory": ["limit": 32 << 20], "pids": ["limit": 9]])
+        c.edit("linux") { $0["namespaces"] = ($0["namespaces"] as! [[String: Any]]) + [["type": "cgroup"]] }
+        c["mounts"] = (c["mounts"] as! [[String: Any]]) + [
+            ["destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]],
+            ["destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]],
+        ]
+        let r = try Harness.run(c)
+        #expect(r.status == 1, "\(r.stderr)")  // the hierarchies are read-only
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.prefix(2) == ["\(32 << 20)", "9"], "\(r.stdout) \(r.stderr)")
+        #expect(lines.contains("memory") && lines.contains("pids") && lines.contains("freezer") && !lines.contains("writable"), "\(r.stdout)")
+        #expect(lines.contains("unified") == Harness.hybridCgroups)
+        expectGone()
+    }
+
     @Test func refusedLimitNamesFieldControllerFileAndValueAndLeavesNothing() throws {
         // The sandbox's parent has no real-time budget to hand down.
         let b = try Harness.TempBundle(config: config(["true"], ["cpu": ["realtimeRuntime": 1000, "realtimePeriod": 1000000]]))
