@@ -353,7 +353,8 @@ def security_context():
 def cgroups():
     """The pod's cgroups as the kubelet's cgroupfs driver asks for them: the pause container with
     the CRI's cpu.shares 2, a container's limits in its own cgroup in every hierarchy, its own
-    numbers in ContainerStats, nothing of either left after RemovePodSandbox."""
+    numbers in ContainerStats, one over its memory limit OOMKilled, nothing of any left after
+    RemovePodSandbox."""
     p = attempt("cgroups: RunPodSandbox", lambda: run_pod("pod-c"))
     if not p:
         return
@@ -384,9 +385,17 @@ def cgroups():
         check_true("ContainerStats: the container's own memory and cpu numbers",
                    st and 0 < st.memory.usage_bytes.value <= 64 << 20 and 0 < st.cpu.usage_core_nano_seconds.value <= own_cpu,
                    f"{str(st).replace(chr(10), ' ')} own cpu {own_cpu}")
+    # Over its memory limit: the OOM killer ends the container, and containerd's shim (watching
+    # the container's memory cgroup) reports it as the kubelet expects.
+    hog = container_config("hog", ["tail", "/dev/zero"], resources=pb.LinuxContainerResources(memory_limit_in_bytes=16 << 20))
+    h = attempt("cgroups: a container that outgrows its 16 MiB memory limit", lambda: start_container(pod, config, hog))
+    if h:
+        wait_for(lambda: exited(h))
+        sh = status(h)
+        check("cgroups: OOM-killed: exit 137, reason OOMKilled", (pb.CONTAINER_EXITED, 137, "OOMKilled"), (sh.state, sh.exit_code, sh.reason))
     attempt("cgroups: StopPodSandbox + RemovePodSandbox", lambda: remove_pod(pod))
-    left = [d for x in [pod, c] if x for d in cgroup_dirs(f"{parent}/{x}")[0]]
-    check("cgroups: nothing of the pause container or the container left in any hierarchy", [], left)
+    left = [d for x in [pod, c, h] if x for d in cgroup_dirs(f"{parent}/{x}")[0]]
+    check("cgroups: nothing of the pause container or the containers left in any hierarchy", [], left)
     check_clean("cgroups")
 
 
