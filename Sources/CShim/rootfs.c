@@ -186,14 +186,82 @@ static int remount(const char *path, unsigned long flags) {
   return mount(NULL, path, NULL, flags | MS_REMOUNT | locked_flags(path), NULL);
 }
 
+// ---- proc of a joined pid namespace ----
+//
+// proc shows the pid namespace of the process that creates it. In two steps (a pid namespace
+// joined by path, spawn.c) this process stays outside that namespace on purpose (nothing there
+// may see a process holding the host's root), only its children are born in it. So the pid
+// namespace is named explicitly: procfs's `pidns` option, given our pid_for_children.
+// Returns 0, or -1 with errno; *no_option is set when the kernel lacks the option.
+
+static uint64_t attrs_of(unsigned long flags) {
+  uint64_t a = 0;
+  if (flags & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
+  if (flags & MS_NODEV) a |= MOUNT_ATTR_NODEV;
+  if (flags & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+  if (flags & MS_NODIRATIME) a |= MOUNT_ATTR_NODIRATIME;
+  if (flags & MS_NOATIME) a |= MOUNT_ATTR_NOATIME;
+  else if (flags & MS_STRICTATIME) a |= MOUNT_ATTR_STRICTATIME;
+  return a;
+}
+
+static int proc_of_joined_pid_namespace(const struct cs_mount *m, int dst_fd, int *no_option) {
+  *no_option = 0;
+  int ns = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+  if (ns < 0) return -1;
+  int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+  int r = fs < 0 ? -1 : (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, "pidns", NULL, ns);
+  int e = errno;
+  close(ns);
+  if (r < 0) {
+    if (fs >= 0) close(fs);
+    *no_option = fs >= 0 && e == EINVAL;
+    errno = e;
+    return -1;
+  }
+  // Filesystem options (hidepid=2, subset=pid): key[=value], comma-separated.
+  char buf[512];
+  const char *data = m->data ? m->data : "";
+  size_t n = strlen(data);
+  if (n >= sizeof buf) { close(fs); errno = E2BIG; return -1; }
+  memcpy(buf, data, n + 1);
+  for (char *opt = buf; r == 0 && opt && *opt;) {
+    char *next = strchr(opt, ',');
+    if (next) *next++ = 0;
+    char *value = strchr(opt, '=');
+    if (value) *value++ = 0;
+    if (*opt) r = (int)syscall(SYS_fsconfig, fs, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, opt, value, 0);
+    opt = next;
+  }
+  if (r == 0) r = (int)syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+  int mnt = r == 0 ? (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs_of(m->flags)) : -1;
+  e = errno;
+  close(fs);
+  if (mnt < 0) { errno = e; return -1; }
+  r = attach(mnt, dst_fd);
+  e = errno;
+  close(mnt);
+  errno = e;
+  return r;
+}
+
 static void do_mount(const struct cs_plan *p, int root_fd, int i) {
   const struct cs_mount *m = &p->mounts[i];
   int fd = cs_resolve_in_root(root_fd, m->destination, m->dest_kind, 1);
   if (fd < 0) cs_fail(p, CS_STEP_MOUNT_RESOLVE, -fd, i, m->destination);
 
   int r;
-  if (m->flags & MS_BIND) {
+  if (m->tree_fd >= 0) {
+    // An idmapped tree the runtime made (idmap.c): only moved into place here.
+    r = attach(m->tree_fd, fd);
+    if (r == 0) close(m->tree_fd);
+  } else if (m->flags & MS_BIND) {
     r = mount_on_fd(m->source, fd, NULL, m->flags & (MS_BIND | MS_REC), NULL);
+  } else if (cs_plan_two_step(p) && m->fstype && strcmp(m->fstype, "proc") == 0) {
+    int no_option;
+    r = proc_of_joined_pid_namespace(m, fd, &no_option);
+    if (r < 0 && no_option) cs_fail(p, CS_STEP_MOUNT, EOPNOTSUPP, i, "proc pidns");
   } else {
     r = mount_on_fd(m->source, fd, m->fstype, m->flags, m->data);
     if (r < 0 && errno == EPERM && m->sysfs_fallback) {

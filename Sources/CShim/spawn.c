@@ -330,13 +330,16 @@ static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(co
 // child does anything in the container: nothing of the host (a state directory, a log, a
 // cgroup directory) stays reachable through /proc/self/fd (CVE-2024-21626).
 static void close_extra_fds(const struct cs_plan *p) {
-  int keep[80];
+  int keep[80 + CS_MAX_IDMAPPED_MOUNTS];
   int n = 0;
   keep[n++] = p->channel_fd;
   if (p->stdin_fd >= 0) keep[n++] = p->stdin_fd;
   if (p->start_fd >= 0) keep[n++] = p->start_fd;
   if (p->pidns_fd >= 0) keep[n++] = p->pidns_fd;
   for (int i = 0; i < p->njoins && n < 78; i++) keep[n++] = p->joins[i].fd;
+  // Idmapped trees (idmap.c; the planner allows CS_MAX_IDMAPPED_MOUNTS, which fit here).
+  for (int i = 0; i < p->nmounts && n < 80 + CS_MAX_IDMAPPED_MOUNTS; i++)
+    if (p->mounts[i].tree_fd >= 0) keep[n++] = p->mounts[i].tree_fd;
   qsort(keep, (size_t)n, sizeof keep[0], cmp_int);
   unsigned int next = 3u + (unsigned int)(p->preserve_fds > 0 ? p->preserve_fds : 0);
   for (int i = 0; i < n; i++) {

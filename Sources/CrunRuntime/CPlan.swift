@@ -33,8 +33,9 @@ final class CPlanArena {
 extension ContainerPlan {
     /// Flattens the plan for the C executor. `channel`/`parentChannel` are the socket pair
     /// ends; `joinFds` are open namespace descriptors in `joins` order.
+    /// `treeFds`: the idmapped trees made for `mounts` (IdmappedTrees), by mount index.
     func cPlan(arena: CPlanArena, channel: Int32, parentChannel: Int32, joinFds: [Int32], pidNamespaceFd: Int32,
-               capLast: Int, startFd: Int32, stdinFd: Int32, cgroupFd: Int32 = -1) -> cs_plan {
+               capLast: Int, startFd: Int32, stdinFd: Int32, cgroupFd: Int32 = -1, treeFds: [Int: Int32] = [:]) -> cs_plan {
         var p = cs_plan()
         p.channel_fd = channel
         p.parent_channel_fd = parentChannel
@@ -63,12 +64,13 @@ extension ContainerPlan {
         p.rootfs_propagation = rootfsPropagation
         p.no_pivot = noPivot ? 1 : 0
         p.readonly_root = readonlyRoot ? 1 : 0
-        p.mounts = UnsafePointer(arena.array(mounts.map { m in
+        p.mounts = UnsafePointer(arena.array(mounts.enumerated().map { i, m in
             cs_mount(source: arena.string(m.source), destination: arena.string(m.destination),
                      fstype: arena.string(m.fstype), data: arena.string(m.data), flags: m.flags,
                      propagation: m.propagation, attr_set: m.attrSet, attr_clr: m.attrClear,
                      dest_kind: m.destinationIsFile ? Int32(CS_DEST_FILE.rawValue) : Int32(CS_DEST_DIR.rawValue),
-                     remount: m.remount ? 1 : 0, sysfs_fallback: m.sysfsFallback ? 1 : 0)
+                     remount: m.remount ? 1 : 0, sysfs_fallback: m.sysfsFallback ? 1 : 0,
+                     tree_fd: treeFds[i] ?? -1)
         }))
         p.nmounts = Int32(mounts.count)
         p.default_devices = defaultDevices ? 1 : 0

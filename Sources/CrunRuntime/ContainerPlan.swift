@@ -22,6 +22,22 @@ public struct ContainerPlan: Sendable {
         public var remount: Bool
         public var sysfsFallback: Bool
         public var configIndex: Int
+        /// An idmapped bind mount: the runtime makes the tree, the init moves it into place.
+        public var idmap: PlannedIdmap? = nil
+    }
+
+    /// The mapping of an idmapped mount: the maps of a user namespace the runtime creates for
+    /// it, or a user namespace the container joins (an `idmap` mount without mappings).
+    public struct PlannedIdmap: Equatable, Sendable {
+        public var uidMap: String
+        public var gidMap: String
+        public var userNamespacePath: String?
+        /// ridmap: the submounts of an rbind are idmapped too.
+        public var recursive: Bool
+
+        public init(uidMap: String, gidMap: String, userNamespacePath: String?, recursive: Bool) {
+            (self.uidMap, self.gidMap, self.userNamespacePath, self.recursive) = (uidMap, gidMap, userNamespacePath, recursive)
+        }
     }
 
     public struct PlannedDevice: Equatable, Sendable {

@@ -97,8 +97,10 @@ public struct ContainerPlanner {
             ? CS_MS_PRIVATE | CS_MS_REC : CS_MS_SLAVE | CS_MS_REC
         plan.mounts = try planMounts(spec.mounts ?? [], bundle: bundle, hasNetworkNamespace: plan.cloneFlags & CS_CLONE_NEWNET != 0,
                                   hasCgroupNamespace: (plan.cloneFlags | plan.unshareFlags) & CS_CLONE_NEWCGROUP != 0, warnings: &plan.warnings)
+        planIdmaps(spec.mounts ?? [], into: &plan)
         plan.defaultDevices = !plan.mounts.contains { $0.destination == "/dev" && $0.flags & CS_MS_BIND != 0 }
-        plan.bindDevices = plan.newUserNamespace
+        // mknod is refused in any user namespace but the initial one, joined or new.
+        plan.bindDevices = plan.newUserNamespace || plan.joins.contains { $0.kind == .user }
         plan.devices = (linux.devices ?? []).map { d in
             ContainerPlan.PlannedDevice(path: d.path, type: d.type == "u" ? "c" : Character(d.type),
                 major: d.major ?? 0, minor: d.minor ?? 0, mode: d.fileMode ?? 0o666,
@@ -333,6 +335,24 @@ public struct ContainerPlanner {
                 sysfsFallback: fstype == "sysfs" && !hasNetworkNamespace, configIndex: i))
         }
         return planned
+    }
+
+    /// The mapping of each idmapped mount: its own mappings, else the container's user
+    /// namespace (its maps when it is new, its path when it is joined).
+    func planIdmaps(_ mounts: [Mount], into plan: inout ContainerPlan) {
+        let joinedUser = plan.joins.first { $0.kind == .user }?.path
+        for i in plan.mounts.indices {
+            let m = mounts[plan.mounts[i].configIndex]
+            guard let request = m.idmapRequest else { continue }
+            if request.hasMappings {
+                plan.mounts[i].idmap = .init(uidMap: idMap(m.uidMappings), gidMap: idMap(m.gidMappings),
+                                             userNamespacePath: nil, recursive: request.recursive)
+            } else {
+                plan.mounts[i].idmap = .init(uidMap: plan.uidMap, gidMap: plan.gidMap,
+                                             userNamespacePath: plan.newUserNamespace ? nil : joinedUser,
+                                             recursive: request.recursive)
+            }
+        }
     }
 
     func capabilitySets(_ caps: Capabilities) -> ContainerPlan.CapabilitySets {

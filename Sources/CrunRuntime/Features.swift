@@ -26,7 +26,7 @@ public enum Features {
                 ("apparmor", .object([("enabled", .bool(SecurityModules.appArmorEnabled))])),
                 ("selinux", .object([("enabled", .bool(false))])),
                 ("intelRdt", .object([("enabled", .bool(false))])),
-                ("mountExtensions", .object([("idmap", .object([("enabled", .bool(false))]))])),
+                ("mountExtensions", .object([("idmap", .object([("enabled", .bool(cs_idmap_kernel_support() != 0))]))])),
                 ("netDevices", .object([("enabled", .bool(false))])),
             ])),
             ("annotations", .object([("io.github.crun-swift.version", .string(CrunVersion.version)),

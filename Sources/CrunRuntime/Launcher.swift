@@ -76,10 +76,17 @@ public enum Launcher {
             openFds.append(pidFd)
         }
 
+        var trees = IdmappedTrees()
+        if plan.mounts.contains(where: { $0.idmap != nil }) {
+            do { trees = try IdmappedTrees.make(plan) } catch { close(childEnd); throw error }
+        }
+        defer { trees.close() }
+
         let arena = CPlanArena()
         var cplan = plan.cPlan(arena: arena, channel: childEnd, parentChannel: parentEnd,
                                joinFds: joinFds, pidNamespaceFd: pidFd, capLast: Int(cs_cap_last_cap()),
-                               startFd: options.startSocket, stdinFd: options.stdin, cgroupFd: options.cgroupFd)
+                               startFd: options.startSocket, stdinFd: options.stdin, cgroupFd: options.cgroupFd,
+                               treeFds: trees.fds)
         if !options.cgroupProcs.isEmpty {
             // The init must be in its v1 cgroups before it runs anything of the container, and
             // its cgroup namespace must be rooted there: it waits for the release byte, and

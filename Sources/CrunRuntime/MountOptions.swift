@@ -17,6 +17,8 @@ public struct MountOptions: Equatable, Sendable {
 
     private enum Effect {
         case set(UInt), clear(UInt), propagation(UInt), attr(set: UInt64, clear: UInt64), ignore
+        /// Applied outside the flags: idmap and ridmap (ContainerPlan.PlannedIdmap).
+        case idmap
     }
 
     private static let table: [String: Effect] = [
@@ -52,6 +54,8 @@ public struct MountOptions: Equatable, Sendable {
         "rnosymfollow": .attr(set: CS_MOUNT_ATTR_NOSYMFOLLOW, clear: 0),
         "rsymfollow": .attr(set: 0, clear: CS_MOUNT_ATTR_NOSYMFOLLOW),
 
+        "idmap": .idmap, "ridmap": .idmap,
+
         // runc extensions that this build accepts without applying.
         "tmpcopyup": .ignore,
     ]
@@ -79,6 +83,7 @@ public struct MountOptions: Equatable, Sendable {
                 attrSet = (attrSet & ~c) | s
                 attrClear = (attrClear & ~s) | c
             case .ignore?: ignored.append(option)
+            case .idmap?: break
             case nil: data.append(option)
             }
         }

@@ -1,5 +1,6 @@
 import Glibc
 import JSONCore
+import LinuxSys
 
 /// Container state under a root directory: one directory per container, state.json replaced
 /// atomically, and a lock (flock on the directory) held by each command that changes it, so
@@ -181,16 +182,7 @@ public struct StateStore {
 
     /// The ids of every container under the root, sorted.
     public func ids() -> [String] {
-        guard let dir = opendir(root) else { return [] }
-        defer { closedir(dir) }
-        var out: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != ".", name != "..", entry.pointee.d_type == UInt8(DT_DIR) { out.append(name) }
-        }
-        return out.sorted()
+        (Files.entries(root, type: UInt8(DT_DIR)) ?? []).sorted()
     }
 
     /// Removes a container's directory whatever it holds (temp files of a cut-short write, the

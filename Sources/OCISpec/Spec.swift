@@ -116,6 +116,10 @@ public struct IDMapping: Sendable, Equatable, JSONDecodable {
     public var hostID: UInt32
     public var size: UInt32
 
+    public init(containerID: UInt32, hostID: UInt32, size: UInt32) {
+        (self.containerID, self.hostID, self.size) = (containerID, hostID, size)
+    }
+
     public init(json: JSONValue, path: String) throws(JSONDecodeError) {
         let o = try JSONObject(json, path: path)
         containerID = try o.required("containerID")

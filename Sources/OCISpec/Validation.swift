@@ -58,6 +58,7 @@ public struct SpecValidator {
         inputIssues(spec, add)
         validateProcess(spec, add)
         validateMounts(spec, add)
+        idmapIssues(spec, namespaces: namespaces, add)
         validateHooks(spec, add)
 
         let linux = spec.linux
@@ -192,9 +193,6 @@ public struct SpecValidator {
             if isBind, m.source?.isEmpty ?? true { add("mounts[\(i)].source", "required for a bind mount") }
             if !isBind, m.type?.isEmpty ?? true { add("mounts[\(i)].type", "required for a non-bind mount") }
             if let problem = checkMountOptions(options) { add("mounts[\(i)].options", problem) }
-            if m.uidMappings != nil || m.gidMappings != nil || options.contains("idmap") || options.contains("ridmap") {
-                add("mounts[\(i)]", "idmapped mounts are not supported by this build")
-            }
         }
     }
 

@@ -73,6 +73,30 @@ struct NamespaceTests {
         #expect(r["pid"] as? Int ?? 1 > 1)  // sleep is pid 1 there
     }
 
+    /// /proc shows the joined pid namespace, not the runtime's: the holder's sleep is pid 1.
+    @Test func procOfAJoinedPidNamespace() throws {
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        holder.arguments = ["--pid", "--fork", "--kill-child", "sleep", "1000"]
+        try holder.run()
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        let children = "/proc/\(holder.processIdentifier)/task/\(holder.processIdentifier)/children"
+        Harness.waitUntil("for the holder's pid 1") { !((try? String(contentsOfFile: children, encoding: .utf8)) ?? "").isEmpty }
+        let r = try Harness.shell("tr '\\0' ' ' </proc/1/cmdline; echo; ls /proc | grep -c '^[0-9]'") { c in
+            c.edit("linux") { $0["namespaces"] = [["type": "mount"], ["type": "pid", "path": "/proc/\(holder.processIdentifier)/ns/pid_for_children"]] }
+            c.removeValue(forKey: "hostname")
+            c["mounts"] = (c["mounts"] as? [[String: Any]] ?? []).map { m in
+                var m = m
+                if m["type"] as? String == "proc" { m["options"] = ["nosuid", "noexec", "nodev", "hidepid=1"] }
+                return m
+            }
+        }
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.first == "sleep 1000 ", "\(r.stdout)")
+        #expect(Int(lines.last ?? "") ?? 99 <= 4, "\(r.stdout)")  // sleep, sh, and its pipeline
+    }
+
     @Test func userNamespaceWithMappings() throws {
         let r = try Harness.shell("cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; touch /tmp/x && stat -c %u /tmp/x") { c in
             c.edit("linux") {

@@ -8,6 +8,11 @@ ask FROM SERVER NAME         one A query from address FROM; prints the first ans
 forge FROM SERVER PORT ID NAME IP   an answer for NAME with IP, from FROM, to SERVER:PORT
 silent ADDR READY            an upstream on ADDR:53 that never answers (touches READY when bound)
 flood FROM SERVER N          N queries for distinct names under example.invalid, not waiting
+overflow FROM SERVER NAME    keeps the server's table of queries in flight full (new upstream
+                             names, faster than they expire) until it answers one with SERVFAIL,
+                             then asks NAME (again each second, as a resolver would, since a full
+                             socket buffer may drop a datagram); prints "SERVFAIL", the first
+                             address, or "timeout" after 60 s
 udp FROM SERVER NAME         one A query over UDP: prints "tc=T answers=N"
 tcp SERVER NAME              one A query over TCP: prints the number of A answers
 """
@@ -103,6 +108,38 @@ def main():
                 s.sendto(query("q%d.example.invalid" % i), (server, 53))
             except OSError:
                 pass
+    elif cmd == "overflow":
+        frm, server, name = args
+        flood = udp_from(frm)
+        flood.setblocking(False)
+        asker = udp_from(frm)
+        asker.settimeout(0.2)
+        deadline = time.time() + 60
+        sent, full, next_ask = 0, False, 0.0
+        while time.time() < deadline:
+            for _ in range(200):
+                try:
+                    flood.sendto(query("f%d.example.invalid" % sent), (server, 53))
+                except OSError:
+                    pass
+                sent += 1
+            try:
+                while not full:
+                    full = flood.recv(4096)[3] & 0xF == 2
+            except OSError:
+                pass
+            if not full:
+                continue
+            if time.time() >= next_ask:
+                asker.sendto(query(name), (server, 53))
+                next_ask = time.time() + 1
+            try:
+                data = asker.recv(4096)
+            except socket.timeout:
+                continue
+            print("SERVFAIL" if data[3] & 0xF == 2 else first_a(data))
+            return
+        print("timeout")
     elif cmd == "udp":
         frm, server, name = args
         s = udp_from(frm)

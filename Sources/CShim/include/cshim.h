@@ -155,6 +155,8 @@ struct cs_mount {
   int32_t dest_kind;        // enum cs_dest_kind
   int32_t remount;          // bind mount whose flags need a second MS_REMOUNT call
   int32_t sysfs_fallback;   // sysfs that may be replaced by an rbind of /sys on EPERM
+  int32_t tree_fd;          // an idmapped detached tree made by the runtime (idmap.c): moved
+                            // onto the destination instead of mounting `source`; -1: none
 };
 
 struct cs_device {
@@ -354,6 +356,21 @@ int cs_cgroup_devices_program(const struct cs_dev_rule *rules, int n, uint64_t *
 // Waits until the cgroup's `cgroup.events` says `key` is `value` (e.g. "frozen" 1, "populated"
 // 0), up to timeout_ms. Returns 1 when it does, 0 on timeout, -errno on error.
 int cs_cgroup_wait_event(int dirfd, const char *key, int value, int timeout_ms);
+
+// Idmapped mounts (idmap.c), made by the runtime before the container exists.
+#define CS_MAX_IDMAPPED_MOUNTS 64
+// A new user namespace with these maps (kernel format, "inside outside count\n" lines), held
+// by the returned fd. Returns the fd or -errno.
+int cs_userns_fd(const char *uid_map, const char *gid_map);
+// A detached copy of `source` (with its submounts when `recursive_tree`) idmapped through the
+// user namespace `userns_fd` (its submounts too when `recursive_attr`). Returns the tree's fd
+// or -errno; `*failed_call` is 0 when open_tree failed, 1 when mount_setattr did.
+int cs_idmapped_tree(const char *source, int recursive_tree, int recursive_attr, int userns_fd,
+                     int *failed_call);
+// 1 when the kernel has mount_setattr (and so MOUNT_ATTR_IDMAP), 0 when not.
+int cs_idmap_kernel_support(void);
+// The mount id of the mount `path` is on (statx STATX_MNT_ID), or -errno.
+long long cs_mount_id(const char *path);
 
 // statfs(path).f_type, or -errno.
 long cs_statfs_type(const char *path);
