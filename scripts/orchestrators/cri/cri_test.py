@@ -176,8 +176,8 @@ def _ls(path):
         return []
 
 
-def check_clean(name):
-    left = wait_for(lambda: not leftovers()) or leftovers()
+def check_clean(name, deadline=60):
+    left = wait_for(lambda: not leftovers(), deadline) or leftovers()
     check(f"{name}: nothing left (sandboxes, containers, veths, leases, netns, state dirs, processes, DNS names)",
           {}, {} if left is True else left)
 
