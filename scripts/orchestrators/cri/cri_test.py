@@ -177,8 +177,8 @@ def _ls(path):
         return []
 
 
-def check_clean(name):
-    left = wait_for(lambda: not leftovers()) or leftovers()
+def check_clean(name, deadline=60):
+    left = wait_for(lambda: not leftovers(), deadline) or leftovers()
     check(f"{name}: nothing left (sandboxes, containers, veths, leases, netns, state dirs, processes, DNS names)",
           {}, {} if left is True else left)
 
@@ -258,6 +258,8 @@ def lifecycle():
     if r:
         check("ExecSync: exit code and stderr of a failing command", (7, "oops\n"), (r.exit_code, r.stderr.decode()))
 
+    streaming_checks(pa, ca, w)
+
     st = attempt("ContainerStats", lambda: rt.ContainerStats(pb.ContainerStatsRequest(container_id=w), timeout=RPC_TIMEOUT).stats)
     if st:
         check_true("ContainerStats: the container's id, cpu and memory samples",
@@ -296,6 +298,46 @@ def lifecycle():
         attempt(f"StopPodSandbox {name} again (idempotent)", lambda: rt.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pod), timeout=RPC_TIMEOUT))
         attempt(f"RemovePodSandbox {name}", lambda: rt.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=pod), timeout=RPC_TIMEOUT))
     check_clean("pod lifecycle")
+
+
+def streaming_checks(pod, config, cid):
+    """Exec and Attach through containerd's streaming server (WebSocket, v4.channel.k8s.io)."""
+    import streaming as ws
+    r = attempt("Exec (stdin, stdout, stderr): the streaming URL",
+                lambda: rt.Exec(pb.ExecRequest(container_id=cid, cmd=["sh", "-c", 'read l; echo "got:$l"; echo err >&2; exit 4'],
+                                               stdin=True, stdout=True, stderr=True), timeout=RPC_TIMEOUT))
+    if r:
+        out, err, st = ws.session(r.url, lambda o: False, send=[(lambda o: True, ws.STDIN, b"hello\n")])
+        check("Exec over WebSocket: stdin read, stdout and stderr apart, the exit code in the status",
+              (b"got:hello\n", b"err\n", 4), (out, err, ws.exit_code(st)))
+    r = attempt("Exec -it (tty, stdin): the streaming URL",
+                lambda: rt.Exec(pb.ExecRequest(container_id=cid, cmd=["sh"], tty=True, stdin=True, stdout=True),
+                                timeout=RPC_TIMEOUT))
+    if r:
+        # A terminal as `kubectl exec -it` opens it: its size first, then typed lines.
+        out, _, st = ws.session(r.url, lambda o: False, send=[
+            (lambda o: True, ws.RESIZE, b'{"Width":91,"Height":27}'),
+            (lambda o: True, ws.STDIN, b"stty size; tty; exit 3\r")])
+        text = out.decode(errors="replace")
+        check_true("Exec -it: a terminal of the requested size (stty size), a pty", "27 91" in text and "/dev/pts/" in text, repr(text))
+        check("Exec -it: the shell's exit code in the status", 3, ws.exit_code(st))
+    # Attach: to a container started with stdin and a terminal (`kubectl run -it`).
+    tty = container_config("tty", ["sh"])
+    tty.stdin, tty.tty = True, True
+    t = attempt("CreateContainer + StartContainer with stdin and tty", lambda: start_container(pod, config, tty))
+    if not t:
+        return
+    r = attempt("Attach (stdin, tty): the streaming URL",
+                lambda: rt.Attach(pb.AttachRequest(container_id=t, stdin=True, tty=True, stdout=True), timeout=RPC_TIMEOUT))
+    if r:
+        out, _, _ = ws.session(r.url, lambda o: b"attached-42" in o,
+                               send=[(lambda o: True, ws.STDIN, b"echo attached-$((6*7))\r")])
+        check_true("Attach: typed into the container's shell, its answer comes back", b"attached-42" in out, repr(out))
+    r = attempt("Attach again, then exit the shell", lambda: rt.Attach(pb.AttachRequest(container_id=t, stdin=True, tty=True, stdout=True), timeout=RPC_TIMEOUT))
+    if r:
+        ws.session(r.url, lambda o: False, send=[(lambda o: True, ws.STDIN, b"exit 5\r")])
+        wait_for(lambda: exited(t))
+        check("Attach: the container exits with its shell's code", (pb.CONTAINER_EXITED, 5), (status(t).state, status(t).exit_code))
 
 
 def restart_in_sandbox():
@@ -426,10 +468,11 @@ def concurrent_pods(n=20):
     check_clean(f"{n} concurrent pods")
 
 
-lifecycle()
-restart_in_sandbox()
-security_context()
-cgroups()
-concurrent_pods()
-print(f"cri: {passed} passed, {failed} failed")
-sys.exit(0 if failed == 0 else 1)
+if __name__ == "__main__":
+    lifecycle()
+    restart_in_sandbox()
+    security_context()
+    cgroups()
+    concurrent_pods()
+    print(f"cri: {passed} passed, {failed} failed")
+    sys.exit(0 if failed == 0 else 1)
