@@ -62,12 +62,32 @@ public enum ContainerCgroup {
         try record(cgroup)
         // cgroup.controllers read once for both the check before mkdir and the writes.
         let offered = cgroup.available()
-        let created = try cgroup.create(controllers: controllers, offered: offered) { c in
-            conversion.writes.first { $0.controller == c }?.field ?? "linux.resources"
+        let created: [String]
+        do throws(RuntimeError) {
+            created = try cgroup.create(controllers: controllers, offered: offered) { c in
+                conversion.writes.first { $0.controller == c }?.field ?? "linux.resources"
+            }
+        } catch {
+            // runc's rootless cgroups: no permission for a cgroup the config did not name and
+            // that holds no limit means no cgroup at all (a delegated subtree is used when the
+            // user owns one). Said once, under --debug: the container's stderr is not ours.
+            guard options.rootlessCgroups, case .system(_, _, let e) = error, [EACCES, EPERM, EROFS].contains(e) else { throw error }
+            if spec.linux?.cgroupsPath != nil || !controllers.isEmpty {
+                throw .container("\(error.description) (running without root, crun-swift needs a cgroup it may write for \(controllers.isEmpty ? "linux.cgroupsPath" : "the limits in linux.resources"): delegate a cgroup v2 subtree to the user, or remove them)")
+            }
+            debug("cgroups: rootless: no permission to create \(cgroup.path) (\(errnoString(e))); the container runs without a cgroup of its own (delegate a cgroup v2 subtree to the user to get one)")
+            return nil
         }
         do throws(RuntimeError) {
             try cgroup.apply(conversion.writes, offered: offered)
-            try cgroup.applyDevices(devices)
+            do throws(RuntimeError) {
+                try cgroup.applyDevices(devices)
+            } catch {
+                // Loading a BPF device filter needs CAP_BPF or CAP_SYS_ADMIN on the host; a
+                // rootless container cannot create device nodes anyway (they are bind-mounted).
+                guard options.rootlessCgroups, case .system(_, _, let e) = error, e == EPERM || e == EACCES else { throw error }
+                debug("cgroups: rootless: no device filter on \(cgroup.path) (\(errnoString(e))); the user namespace keeps the container from creating device nodes")
+            }
             DebugLog.note("cgroup: \(cgroup.path) (\(conversion.writes.count) limits, \(devices.count) device rules)")
             return Prepared(cgroup: cgroup, created: created, fd: try cgroup.openDirectory())
         } catch {

@@ -76,6 +76,7 @@ public enum ContainerCreate {
             state.cgroupPath = c.path
             try store.recordCgroup(c.path, in: handle)
         }
+        if cgroup == nil { state.cgroupPath = nil }  // rootless: recorded, then skipped (no permission)
         defer {
             if let cgroup {
                 if committed { close(cgroup.fd) } else { cgroup.discard() }

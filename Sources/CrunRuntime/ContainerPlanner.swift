@@ -1,13 +1,20 @@
 import CShim
+import Glibc
 import OCISpec
 
 /// Options from the command line that shape the plan.
 public struct PlanOptions: Sendable {
     public var noPivot = false
     public var preserveFds = 0
-    public var runtimeIsRoot = true
+    /// The runtime's effective uid is 0 (on the host, or in a user namespace of its own).
+    public var runtimeIsRoot = geteuid() == 0
+    /// The runtime itself runs in a user namespace (rootless podman): devices are bind-mounted.
+    public var runtimeInUserNamespace = false
     /// How the container's cgroup is managed (`--cgroup-manager`, `--systemd-cgroup`).
     public var cgroups = CgroupMode.cgroupfs
+    /// runc's rootless cgroups (`--rootless`, `Rootless.cgroups`): a cgroup the user may not
+    /// create is skipped when the config neither names one nor asks for limits.
+    public var rootlessCgroups = false
     public init() {}
 }
 
@@ -78,6 +85,7 @@ public struct ContainerPlanner {
         plan.noPivot = options.noPivot
         plan.preserveFds = options.preserveFds
         planNamespaces(linux, into: &plan)
+        if !options.runtimeIsRoot { try checkRootless(linux, plan: plan) }
         plan.hostname = spec.hostname
         plan.domainname = spec.domainname
 
@@ -95,7 +103,7 @@ public struct ContainerPlanner {
             ? CS_MS_PRIVATE | CS_MS_REC : CS_MS_SLAVE | CS_MS_REC
         plan.mounts = try planMounts(spec.mounts ?? [], bundle: bundle, hasNetworkNamespace: plan.cloneFlags & CS_CLONE_NEWNET != 0, warnings: &plan.warnings)
         plan.defaultDevices = !plan.mounts.contains { $0.destination == "/dev" && $0.flags & CS_MS_BIND != 0 }
-        plan.bindDevices = plan.newUserNamespace
+        plan.bindDevices = plan.newUserNamespace || options.runtimeInUserNamespace
         plan.devices = (linux.devices ?? []).map { d in
             ContainerPlan.PlannedDevice(path: d.path, type: d.type == "u" ? "c" : Character(d.type),
                 major: d.major ?? 0, minor: d.minor ?? 0, mode: d.fileMode ?? 0o666,
@@ -256,6 +264,22 @@ public struct ContainerPlanner {
                 if let o = linux.timeOffsets?[name] { lines += "\(clock) \(o.secs ?? 0) \(o.nanosecs ?? 0)\n" }
             }
             plan.timeOffsets = lines
+        }
+    }
+
+    /// runc's rule for a runtime that is not root: the container needs a user namespace, and a
+    /// new one needs maps (at least the user's own id).
+    private func checkRootless(_ linux: Linux, plan: ContainerPlan) throws(RuntimeError) {
+        let joinsUser = plan.joins.contains { $0.kind == .user }
+        let uid = geteuid()
+        if !plan.newUserNamespace && !joinsUser {
+            throw .invalid([ValidationIssue("linux.namespaces", "crun-swift runs as uid \(uid), not root: the container needs a user namespace (`crun-swift spec --rootless` writes a config with one)")])
+        }
+        if plan.newUserNamespace {
+            var issues: [ValidationIssue] = []
+            if (linux.uidMappings ?? []).isEmpty { issues.append(.init("linux.uidMappings", "a user namespace made by uid \(uid) (not root) needs a map, at least {\"containerID\": 0, \"hostID\": \(uid), \"size\": 1}")) }
+            if (linux.gidMappings ?? []).isEmpty { issues.append(.init("linux.gidMappings", "a user namespace made by uid \(uid) (not root) needs a map, at least {\"containerID\": 0, \"hostID\": \(getegid()), \"size\": 1}")) }
+            if !issues.isEmpty { throw .invalid(issues) }
         }
     }
 

@@ -41,7 +41,7 @@ public enum Launcher {
     }
 
     public static func launch(_ plan: ContainerPlan, options: Options = Options(),
-                              runtimeIsRoot: Bool = getuid() == 0) throws(RuntimeError) -> LaunchedContainer {
+                              runtimeIsRoot: Bool = geteuid() == 0) throws(RuntimeError) -> LaunchedContainer {
         if !plan.execMode { DebugLog.note("spawn: cloning the init into its namespaces (\(options.startSocket >= 0 ? "it waits for start" : "it execs at once"))") }
         var pair: [Int32] = [-1, -1]
         if socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) < 0 {
@@ -80,7 +80,12 @@ public enum Launcher {
         let pid = cs_spawn(&cplan)
         let spawnErrno = errno
         close(childEnd)
-        if pid < 0 { throw .system(step: "clone the container init", subject: nil, errno: spawnErrno) }
+        if pid < 0 {
+            if plan.newUserNamespace && !runtimeIsRoot && [EPERM, ENOSPC, EUSERS, EACCES].contains(spawnErrno) {
+                throw .container(Rootless.userNamespaceUnavailable(errno: spawnErrno))
+            }
+            throw .system(step: "clone the container init", subject: nil, errno: spawnErrno)
+        }
         // Two steps (spawn.c): `pid` sets up outside the container's pid namespace and reports
         // the process the container sees, which is ours to wait for; until then it is unknown.
         let twoStep = cs_plan_two_step(&cplan) != 0
@@ -135,9 +140,8 @@ public enum Launcher {
         }
         if plan.newUserNamespace {
             do {
-                if !runtimeIsRoot { try FileSystem.writeFile("/proc/\(pid)/setgroups", "deny", step: "write") }
-                try FileSystem.writeFile("/proc/\(pid)/uid_map", plan.uidMap, step: "linux.uidMappings: write")
-                try FileSystem.writeFile("/proc/\(pid)/gid_map", plan.gidMap, step: "linux.gidMappings: write")
+                // The child stays dumpable (its /proc files ours) until these are written (spawn.c).
+                try IdMapWriter.write(pid: pid, uidMap: plan.uidMap, gidMap: plan.gidMap, runtimeIsRoot: runtimeIsRoot)
             } catch {
                 throw abort(error)
             }

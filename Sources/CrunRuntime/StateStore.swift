@@ -63,12 +63,18 @@ public struct StateStore {
     }
 
     private func makeRoot() throws(RuntimeError) {
-        if mkdir(root, 0o711) == 0 || errno == EEXIST { return }  // the usual case: one call
+        // A user's root (under $XDG_RUNTIME_DIR) is theirs alone, as runc's.
+        let mode: mode_t = geteuid() == 0 ? 0o711 : 0o700
+        if mkdir(root, mode) == 0 || errno == EEXIST { return }  // the usual case: one call
         var path = ""
         for part in root.split(separator: "/") {
             path += "/" + part
-            if mkdir(path, 0o711) < 0 && errno != EEXIST {
-                throw .system(step: "create state root", subject: path, errno: errno)
+            if mkdir(path, mode) < 0 && errno != EEXIST {
+                let e = errno
+                if geteuid() != 0 && (e == EACCES || e == EPERM) {
+                    throw .container("create state root `\(path)`: \(errnoString(e)) (running as uid \(geteuid()), not root: set XDG_RUNTIME_DIR (state goes to $XDG_RUNTIME_DIR/crun-swift) or pass --root DIR)")
+                }
+                throw .system(step: "create state root", subject: path, errno: e)
             }
         }
     }
