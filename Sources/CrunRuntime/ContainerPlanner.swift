@@ -101,7 +101,14 @@ public struct ContainerPlanner {
         // requested propagation is applied to the new root after it.
         plan.rootPropagation = (plan.rootfsPropagation & (CS_MS_PRIVATE | CS_MS_UNBINDABLE) != 0)
             ? CS_MS_PRIVATE | CS_MS_REC : CS_MS_SLAVE | CS_MS_REC
-        plan.mounts = try planMounts(spec.mounts ?? [], bundle: bundle, hasNetworkNamespace: plan.cloneFlags & CS_CLONE_NEWNET != 0, warnings: &plan.warnings)
+        // A cgroup2 mount needs CAP_SYS_ADMIN over the cgroup namespace's owner: a runtime that is
+        // not root on the host and makes no cgroup namespace (rootless podman on a v1 or hybrid
+        // host) bind-mounts the hierarchy instead, as runc and crun do.
+        let ownsCgroupNamespace = (plan.cloneFlags | plan.unshareFlags) & CS_CLONE_NEWCGROUP != 0
+        let cgroupBind = (!options.runtimeIsRoot || options.runtimeInUserNamespace) && !ownsCgroupNamespace
+            ? (CgroupHierarchy.detect()?.mount ?? "/sys/fs/cgroup") : nil
+        plan.mounts = try planMounts(spec.mounts ?? [], bundle: bundle, hasNetworkNamespace: plan.cloneFlags & CS_CLONE_NEWNET != 0,
+                                     cgroupBind: cgroupBind, warnings: &plan.warnings)
         plan.defaultDevices = !plan.mounts.contains { $0.destination == "/dev" && $0.flags & CS_MS_BIND != 0 }
         plan.bindDevices = plan.newUserNamespace || options.runtimeInUserNamespace
         plan.devices = (linux.devices ?? []).map { d in
@@ -295,11 +302,21 @@ public struct ContainerPlanner {
         (mappings ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
     }
 
-    func planMounts(_ mounts: [Mount], bundle: String, hasNetworkNamespace: Bool,
+    func planMounts(_ mounts: [Mount], bundle: String, hasNetworkNamespace: Bool, cgroupBind: String? = nil,
                     warnings: inout [String]) throws(RuntimeError) -> [ContainerPlan.PlannedMount] {
         var planned: [ContainerPlan.PlannedMount] = []
         for (i, m) in mounts.enumerated() {
             var options = MountOptions(m.options ?? [])
+            if m.type == "cgroup" || m.type == "cgroup2", let cgroupBind {
+                options = MountOptions((m.options ?? []).filter { $0 != "cgroup" } + ["rbind"])
+                planned.append(.init(
+                    source: cgroupBind, destination: m.destination.hasPrefix("/") ? m.destination : "/" + m.destination,
+                    fstype: nil, data: options.data.isEmpty ? nil : options.data.joined(separator: ","),
+                    flags: options.flags, propagation: options.propagation.last ?? 0,
+                    attrSet: options.attrSet, attrClear: options.attrClear,
+                    destinationIsFile: false, remount: options.needsRemount, sysfsFallback: false, configIndex: i))
+                continue
+            }
             if m.type == "bind" { options.flags |= CS_MS_BIND }
             for ignored in options.ignored {
                 warnings.append("mounts[\(i)].options: \"\(ignored)\" is not applied by this build")
