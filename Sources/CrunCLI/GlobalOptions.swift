@@ -1,4 +1,5 @@
 import CrunRuntime
+import Glibc
 /// runc's global flags, accepted before the subcommand (as runc wants) and after it (as
 /// podman's --runtime-arg sometimes puts them).
 struct GlobalOptions {
@@ -52,6 +53,7 @@ extension GlobalOptions {
     func planOptions(_ base: PlanOptions = PlanOptions()) -> PlanOptions {
         var o = base
         o.cgroups = cgroups
+        o.runtimeIsRoot = geteuid() == 0
         let inUserNamespace = Rootless.inUserNamespace
         o.runtimeInUserNamespace = inUserNamespace
         o.rootlessCgroups = Rootless.cgroups(flag: rootless, inUserNamespace: { inUserNamespace })

@@ -6,8 +6,9 @@ import OCISpec
 public struct PlanOptions: Sendable {
     public var noPivot = false
     public var preserveFds = 0
-    /// The runtime's effective uid is 0 (on the host, or in a user namespace of its own).
-    public var runtimeIsRoot = geteuid() == 0
+    /// The runtime's effective uid is 0 (on the host, or in a user namespace of its own); the
+    /// command line sets it (`GlobalOptions.planOptions`).
+    public var runtimeIsRoot = true
     /// The runtime itself runs in a user namespace (rootless podman): devices are bind-mounted.
     public var runtimeInUserNamespace = false
     /// How the container's cgroup is managed (`--cgroup-manager`, `--systemd-cgroup`).
@@ -274,19 +275,13 @@ public struct ContainerPlanner {
         }
     }
 
-    /// runc's rule for a runtime that is not root: the container needs a user namespace, and a
-    /// new one needs maps (at least the user's own id).
+    /// runc's rule for a runtime that is not root: the container needs a user namespace (whose
+    /// maps the validator requires).
     private func checkRootless(_ linux: Linux, plan: ContainerPlan) throws(RuntimeError) {
         let joinsUser = plan.joins.contains { $0.kind == .user }
-        let uid = geteuid()
         if !plan.newUserNamespace && !joinsUser {
+            let uid = geteuid()
             throw .invalid([ValidationIssue("linux.namespaces", "crun-swift runs as uid \(uid), not root: the container needs a user namespace (`crun-swift spec --rootless` writes a config with one)")])
-        }
-        if plan.newUserNamespace {
-            var issues: [ValidationIssue] = []
-            if (linux.uidMappings ?? []).isEmpty { issues.append(.init("linux.uidMappings", "a user namespace made by uid \(uid) (not root) needs a map, at least {\"containerID\": 0, \"hostID\": \(uid), \"size\": 1}")) }
-            if (linux.gidMappings ?? []).isEmpty { issues.append(.init("linux.gidMappings", "a user namespace made by uid \(uid) (not root) needs a map, at least {\"containerID\": 0, \"hostID\": \(getegid()), \"size\": 1}")) }
-            if !issues.isEmpty { throw .invalid(issues) }
         }
     }
 
