@@ -34,7 +34,7 @@ struct ChildFailure {
             return "setns: \(err)"
         case CS_STEP_CLONE: return "clone the container's process into its pid namespace: \(err)"
         case CS_STEP_UNSHARE:
-            if d == "user", geteuid() != 0, [EPERM, ENOSPC, EUSERS, EACCES].contains(error.err) {
+            if d == "user", geteuid() != 0, [EPERM, ENOSPC, EUSERS].contains(error.err) {
                 return Rootless.userNamespaceUnavailable(errno: error.err)
             }
             return "linux.namespaces: unshare \(d.isEmpty ? "namespaces" : d): \(err)"

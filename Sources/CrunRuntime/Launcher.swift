@@ -81,7 +81,12 @@ public enum Launcher {
         let spawnErrno = errno
         close(childEnd)
         if pid < 0 {
-            if plan.newUserNamespace && !runtimeIsRoot && [EPERM, ENOSPC, EUSERS, EACCES].contains(spawnErrno) {
+            if options.cgroupFd >= 0 && spawnErrno == EACCES {
+                // CLONE_INTO_CGROUP is a migration: the user must be able to write cgroup.procs of
+                // the common ancestor of its own cgroup and the container's.
+                throw .container("clone the container init into its cgroup: \(errnoString(spawnErrno)) (as uid \(geteuid()), crun-swift must run in a cgroup of the same delegated subtree as the container's)")
+            }
+            if plan.newUserNamespace && !runtimeIsRoot && [EPERM, ENOSPC, EUSERS].contains(spawnErrno) {
                 throw .container(Rootless.userNamespaceUnavailable(errno: spawnErrno))
             }
             throw .system(step: "clone the container init", subject: nil, errno: spawnErrno)
