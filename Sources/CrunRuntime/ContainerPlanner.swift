@@ -102,11 +102,12 @@ public struct ContainerPlanner {
         // requested propagation is applied to the new root after it.
         plan.rootPropagation = (plan.rootfsPropagation & (CS_MS_PRIVATE | CS_MS_UNBINDABLE) != 0)
             ? CS_MS_PRIVATE | CS_MS_REC : CS_MS_SLAVE | CS_MS_REC
-        // A cgroup2 mount needs CAP_SYS_ADMIN over the cgroup namespace's owner: a runtime that is
-        // not root on the host and makes no cgroup namespace (rootless podman on a v1 or hybrid
-        // host) bind-mounts the hierarchy instead, as runc and crun do.
-        let ownsCgroupNamespace = (plan.cloneFlags | plan.unshareFlags) & CS_CLONE_NEWCGROUP != 0
-        let cgroupBind = (!options.runtimeIsRoot || options.runtimeInUserNamespace) && !ownsCgroupNamespace
+        // A runtime that is not root on the host bind-mounts the cgroup2 hierarchy (read-only
+        // as the config says) where a `cgroup` mount is asked for: mounting cgroup2 from a user
+        // namespace is refused without a cgroup namespace of its own (EPERM: rootless podman on
+        // a v1 or hybrid host) and, on some hosts, with one (EBUSY: a delegated subtree in the
+        // v2 VM). runc binds the hierarchy after either error; this binds it at once.
+        let cgroupBind = (!options.runtimeIsRoot || options.runtimeInUserNamespace)
             ? (CgroupHierarchy.detect()?.mount ?? "/sys/fs/cgroup") : nil
         plan.mounts = try planMounts(spec.mounts ?? [], bundle: bundle, hasNetworkNamespace: plan.cloneFlags & CS_CLONE_NEWNET != 0,
                                      cgroupBind: cgroupBind, warnings: &plan.warnings)
