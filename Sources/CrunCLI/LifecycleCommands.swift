@@ -40,7 +40,7 @@ enum LifecycleCommands {
             request.consoleSocket = p.value("console-socket")
             request.network = NetworkFlags.request(p)
             request.options.noPivot = p.has("no-pivot")
-            request.options.cgroups = g.cgroups
+            request.options = g.planOptions(request.options)
             request.options.preserveFds = try count(p.value("preserve-fds"), "--preserve-fds")
             if p.value("pidfd-socket") != nil { throw .usage("create --pidfd-socket: not supported by this build") }
             try ContainerCreate.create(request, store: store(g), warn: Diagnostics.warning, debug: Diagnostics.debug)

@@ -48,7 +48,7 @@ enum RunCommand {
         guard ContainerID.isValid(id) else { throw .bad("run: invalid container id \"\(id)\" (letters, digits, _ + - .)") }
         var create = ContainerCreate.Request(id: id, bundle: Bundle(path: bundle))
         create.options.noPivot = parsed.has("no-pivot")
-        create.options.cgroups = globals.cgroups
+        create.options = globals.planOptions(create.options)
         if let n = parsed.value("preserve-fds") {
             guard let v = Int(n), v >= 0 else { throw .bad("--preserve-fds: expected a number >= 0, got \"\(n)\"") }
             create.options.preserveFds = v

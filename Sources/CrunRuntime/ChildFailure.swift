@@ -1,4 +1,5 @@
 import CShim
+import Glibc
 
 /// Turns the child's {step, errno, index} report into one line that names the config field,
 /// the object and the errno.
@@ -32,7 +33,11 @@ struct ChildFailure {
             if d == "pid", let path = plan.pidNamespacePath { return "linux.namespaces: setns pid `\(path)`: \(err)" }
             return "setns: \(err)"
         case CS_STEP_CLONE: return "clone the container's process into its pid namespace: \(err)"
-        case CS_STEP_UNSHARE: return "linux.namespaces: unshare \(d.isEmpty ? "namespaces" : d): \(err)"
+        case CS_STEP_UNSHARE:
+            if d == "user", geteuid() != 0, [EPERM, ENOSPC, EUSERS].contains(error.err) {
+                return Rootless.userNamespaceUnavailable(errno: error.err)
+            }
+            return "linux.namespaces: unshare \(d.isEmpty ? "namespaces" : d): \(err)"
         case CS_STEP_BECOME_ROOT: return "linux.uidMappings: become root in the user namespace (\(d)): \(err); is uid/gid 0 mapped?"
         case CS_STEP_TIMENS_OFFSETS: return "linux.timeOffsets: write /proc/self/timens_offsets: \(err)"
         case CS_STEP_HOSTNAME: return "hostname: sethostname `\(plan.hostname ?? "")`: \(err)"

@@ -45,27 +45,40 @@ public enum ContainerCgroup {
                                record: (any CgroupManager) throws(RuntimeError) -> Void = { _ throws(RuntimeError) in }) throws(RuntimeError) -> Prepared? {
         guard options.cgroups != .disabled else { return nil }
         let resources = spec.linux?.resources
-        switch host {
-        case nil:
-            if let r = resources, asksForLimits(r) {
-                throw .container("linux.resources: this host has no cgroup hierarchy (/sys/fs/cgroup is neither cgroup2 nor holds cgroup v1 controllers)")
+        do throws(RuntimeError) {
+            switch host {
+            case nil:
+                if let r = resources, asksForLimits(r) {
+                    throw .container("linux.resources: this host has no cgroup hierarchy (/sys/fs/cgroup is neither cgroup2 nor holds cgroup v1 controllers)")
+                }
+                debug("cgroups: no cgroup hierarchy on this host; the container stays in the caller's cgroup")
+                return nil
+            case .v1(let mounts, let unified)?:
+                let cgroup = try CgroupV1Manager.plan(spec.linux?.cgroupsPath, id: id, systemd: options.cgroups == .systemd,
+                                                      mounts: mounts, unified: unified, own: own)
+                return try prepareV1(cgroup, resources: resources, devices: spec.linux?.devices ?? [], warn: warn, record: record)
+            case .v2(let hierarchy)?:
+                let relative = try CgroupHierarchy.containerPath(spec.linux?.cgroupsPath, id: id, systemd: options.cgroups == .systemd,
+                                                                 own: own.of(""))
+                return try prepareV2(Cgroup(hierarchy: hierarchy, relative: relative), resources: resources, devices: spec.linux?.devices ?? [],
+                                     rootless: options.rootlessCgroups, warn: warn, debug: debug, record: record)
             }
-            debug("cgroups: no cgroup hierarchy on this host; the container stays in the caller's cgroup")
+        } catch {
+            // runc's rootless cgroups: no permission for a cgroup the config did not name and
+            // that holds no limit means no cgroup at all (a delegated subtree is used when the
+            // user owns one). Said once, under --debug: the container's stderr is not ours.
+            guard options.rootlessCgroups, case .system(_, _, let e) = error, [EACCES, EPERM, EROFS].contains(e) else { throw error }
+            let limits = resources.map(asksForLimits) ?? false
+            if spec.linux?.cgroupsPath != nil || limits {
+                throw .container("\(error.description) (running without root, crun-swift needs a cgroup it may write for \(limits ? "the limits in linux.resources" : "linux.cgroupsPath"): delegate a cgroup v2 subtree to the user, or remove them)")
+            }
+            debug("cgroups: rootless: no permission to create the container's cgroup (\(errnoString(e))); the container runs without a cgroup of its own (delegate a cgroup v2 subtree to the user to get one)")
             return nil
-        case .v1(let mounts, let unified)?:
-            let cgroup = try CgroupV1Manager.plan(spec.linux?.cgroupsPath, id: id, systemd: options.cgroups == .systemd,
-                                                  mounts: mounts, unified: unified, own: own)
-            return try prepareV1(cgroup, resources: resources, devices: spec.linux?.devices ?? [], warn: warn, record: record)
-        case .v2(let hierarchy)?:
-            let relative = try CgroupHierarchy.containerPath(spec.linux?.cgroupsPath, id: id, systemd: options.cgroups == .systemd,
-                                                             own: own.of(""))
-            return try prepareV2(Cgroup(hierarchy: hierarchy, relative: relative), resources: resources, devices: spec.linux?.devices ?? [],
-                                 warn: warn, record: record)
         }
     }
 
-    static func prepareV2(_ cgroup: Cgroup, resources: Resources?, devices created: [Device], warn: (String) -> Void,
-                          record: (any CgroupManager) throws(RuntimeError) -> Void) throws(RuntimeError) -> Prepared {
+    static func prepareV2(_ cgroup: Cgroup, resources: Resources?, devices created: [Device], rootless: Bool,
+                          warn: (String) -> Void, debug: (String) -> Void, record: (any CgroupManager) throws(RuntimeError) -> Void) throws(RuntimeError) -> Prepared {
         let conversion = try CgroupResources.convert(resources ?? Resources())
         for w in conversion.warnings { warn(w) }
         let devices = try CgroupResources.deviceRules(resources?.devices ?? [], created: created)
@@ -82,7 +95,14 @@ public enum ContainerCgroup {
         }
         do throws(RuntimeError) {
             try cgroup.apply(conversion.writes, offered: offered)
-            try cgroup.applyDevices(devices)
+            do throws(RuntimeError) {
+                try cgroup.applyDevices(devices)
+            } catch {
+                // Loading a BPF device filter needs CAP_BPF or CAP_SYS_ADMIN on the host; a
+                // rootless container cannot create device nodes anyway (they are bind-mounted).
+                guard rootless, case .system(_, _, let e) = error, e == EPERM || e == EACCES else { throw error }
+                debug("cgroups: rootless: no device filter on \(cgroup.path) (\(errnoString(e))); the user namespace keeps the container from creating device nodes")
+            }
             DebugLog.note("cgroup: \(cgroup.path) (\(conversion.writes.count) limits, \(devices.count) device rules)")
             return Prepared(cgroup: cgroup, created: made, placement: try cgroup.placement())
         } catch {

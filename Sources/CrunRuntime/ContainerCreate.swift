@@ -77,6 +77,7 @@ public enum ContainerCreate {
             state.cgroupPaths = c.controllerPaths.isEmpty ? nil : c.controllerPaths
             try store.recordCgroup(c.path, controllers: c.controllerPaths, in: handle)
         }
+        if cgroup == nil { state.cgroupPath = nil }  // rootless: recorded, then skipped (no permission)
         defer {
             if let cgroup {
                 if committed { close(cgroup.fd) } else { cgroup.discard() }

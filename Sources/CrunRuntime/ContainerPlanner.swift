@@ -1,13 +1,21 @@
 import CShim
+import Glibc
 import OCISpec
 
 /// Options from the command line that shape the plan.
 public struct PlanOptions: Sendable {
     public var noPivot = false
     public var preserveFds = 0
+    /// The runtime's effective uid is 0 (on the host, or in a user namespace of its own); the
+    /// command line sets it (`GlobalOptions.planOptions`).
     public var runtimeIsRoot = true
+    /// The runtime itself runs in a user namespace (rootless podman): devices are bind-mounted.
+    public var runtimeInUserNamespace = false
     /// How the container's cgroup is managed (`--cgroup-manager`, `--systemd-cgroup`).
     public var cgroups = CgroupMode.cgroupfs
+    /// runc's rootless cgroups (`--rootless`, `Rootless.cgroups`): a cgroup the user may not
+    /// create is skipped when the config neither names one nor asks for limits.
+    public var rootlessCgroups = false
     public init() {}
 }
 
@@ -80,6 +88,7 @@ public struct ContainerPlanner {
         plan.noPivot = options.noPivot
         plan.preserveFds = options.preserveFds
         planNamespaces(linux, into: &plan)
+        if !options.runtimeIsRoot { try checkRootless(linux, plan: plan) }
         plan.hostname = spec.hostname
         plan.domainname = spec.domainname
 
@@ -95,12 +104,20 @@ public struct ContainerPlanner {
         // requested propagation is applied to the new root after it.
         plan.rootPropagation = (plan.rootfsPropagation & (CS_MS_PRIVATE | CS_MS_UNBINDABLE) != 0)
             ? CS_MS_PRIVATE | CS_MS_REC : CS_MS_SLAVE | CS_MS_REC
+        // A runtime that is not root on the host bind-mounts the cgroup2 hierarchy (read-only
+        // as the config says) where a `cgroup` mount is asked for: mounting cgroup2 from a user
+        // namespace is refused without a cgroup namespace of its own (EPERM: rootless podman on
+        // a v1 or hybrid host) and, on some hosts, with one (EBUSY: a delegated subtree in the
+        // v2 VM). runc binds the hierarchy after either error; this binds it at once.
+        let cgroupBind = (!options.runtimeIsRoot || options.runtimeInUserNamespace)
+            ? (CgroupHierarchy.detect()?.mount ?? "/sys/fs/cgroup") : nil
         plan.mounts = try planMounts(spec.mounts ?? [], bundle: bundle, hasNetworkNamespace: plan.cloneFlags & CS_CLONE_NEWNET != 0,
-                                  hasCgroupNamespace: (plan.cloneFlags | plan.unshareFlags) & CS_CLONE_NEWCGROUP != 0, warnings: &plan.warnings)
+                                     hasCgroupNamespace: (plan.cloneFlags | plan.unshareFlags) & CS_CLONE_NEWCGROUP != 0,
+                                     cgroupBind: cgroupBind, warnings: &plan.warnings)
         planIdmaps(spec.mounts ?? [], into: &plan)
         plan.defaultDevices = !plan.mounts.contains { $0.destination == "/dev" && $0.flags & CS_MS_BIND != 0 }
-        // mknod is refused in any user namespace but the initial one, joined or new.
-        plan.bindDevices = plan.newUserNamespace || plan.joins.contains { $0.kind == .user }
+        // mknod is refused in any user namespace but the initial one, joined or new, or ours.
+        plan.bindDevices = plan.newUserNamespace || plan.joins.contains { $0.kind == .user } || options.runtimeInUserNamespace
         plan.devices = (linux.devices ?? []).map { d in
             ContainerPlan.PlannedDevice(path: d.path, type: d.type == "u" ? "c" : Character(d.type),
                 major: d.major ?? 0, minor: d.minor ?? 0, mode: d.fileMode ?? 0o666,
@@ -264,6 +281,16 @@ public struct ContainerPlanner {
         }
     }
 
+    /// runc's rule for a runtime that is not root: the container needs a user namespace (whose
+    /// maps the validator requires).
+    private func checkRootless(_ linux: Linux, plan: ContainerPlan) throws(RuntimeError) {
+        let joinsUser = plan.joins.contains { $0.kind == .user }
+        if !plan.newUserNamespace && !joinsUser {
+            let uid = geteuid()
+            throw .invalid([ValidationIssue("linux.namespaces", "crun-swift runs as uid \(uid), not root: the container needs a user namespace (`crun-swift spec --rootless` writes a config with one)")])
+        }
+    }
+
     private func rank(_ kind: NamespaceKind) -> Int {
         switch kind {
         case .user: return 0
@@ -276,12 +303,22 @@ public struct ContainerPlanner {
         (mappings ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
     }
 
-    func planMounts(_ mounts: [Mount], bundle: String, hasNetworkNamespace: Bool, hasCgroupNamespace: Bool = false,
+    func planMounts(_ mounts: [Mount], bundle: String, hasNetworkNamespace: Bool, hasCgroupNamespace: Bool = false, cgroupBind: String? = nil,
                     warnings: inout [String]) throws(RuntimeError) -> [ContainerPlan.PlannedMount] {
         var planned: [ContainerPlan.PlannedMount] = []
         var host: CgroupHost?? = nil  // detected at the first `cgroup` mount
         for (i, m) in mounts.enumerated() {
             var options = MountOptions(m.options ?? [])
+            if m.type == "cgroup" || m.type == "cgroup2", let cgroupBind {
+                options = MountOptions((m.options ?? []).filter { $0 != "cgroup" } + ["rbind"])
+                planned.append(.init(
+                    source: cgroupBind, destination: m.destination.hasPrefix("/") ? m.destination : "/" + m.destination,
+                    fstype: nil, data: options.data.isEmpty ? nil : options.data.joined(separator: ","),
+                    flags: options.flags, propagation: options.propagation.last ?? 0,
+                    attrSet: options.attrSet, attrClear: options.attrClear,
+                    destinationIsFile: false, remount: options.needsRemount, sysfsFallback: false, configIndex: i))
+                continue
+            }
             if m.type == "bind" { options.flags |= CS_MS_BIND }
             for ignored in options.ignored {
                 warnings.append("mounts[\(i)].options: \"\(ignored)\" is not applied by this build")

@@ -4,7 +4,13 @@ import JSONCore
 /// `list`, `ps` and `events`: read-only views of containers.
 public enum ContainerQuery {
     public static func list(store: StateStore) -> [ContainerState] {
-        store.ids().compactMap { try? store.read($0) }
+        store.ids().compactMap { id in
+            guard var state = try? store.read(id) else { return nil }
+            // runc's OWNER: whoever owns the container's state directory.
+            var st = stat()
+            if stat(store.directory(id), &st) == 0 { state.owner = Rootless.userName(st.st_uid) }
+            return state
+        }
     }
 
     public static func listTable(_ states: [ContainerState]) -> String {

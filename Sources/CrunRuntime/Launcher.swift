@@ -44,7 +44,7 @@ public enum Launcher {
     }
 
     public static func launch(_ plan: ContainerPlan, options: Options = Options(),
-                              runtimeIsRoot: Bool = getuid() == 0) throws(RuntimeError) -> LaunchedContainer {
+                              runtimeIsRoot: Bool = geteuid() == 0) throws(RuntimeError) -> LaunchedContainer {
         // Until execve the process is a copy of the runtime; in a container that shares the
         // runtime's user namespace, a process holding CAP_SYS_PTRACE could open its exe (ExeSeal).
         if !plan.becomeRoot && (plan.cloneFlags != 0 || !plan.joins.isEmpty || plan.pidNamespacePath != nil) {
@@ -105,7 +105,17 @@ public enum Launcher {
         let pid = cs_spawn(&cplan)
         let spawnErrno = errno
         close(childEnd)
-        if pid < 0 { throw .system(step: "clone the container init", subject: nil, errno: spawnErrno) }
+        if pid < 0 {
+            if options.cgroupFd >= 0 && spawnErrno == EACCES {
+                // CLONE_INTO_CGROUP is a migration: the user must be able to write cgroup.procs of
+                // the common ancestor of its own cgroup and the container's.
+                throw .container("clone the container init into its cgroup: \(errnoString(spawnErrno)) (as uid \(geteuid()), crun-swift must run in a cgroup of the same delegated subtree as the container's)")
+            }
+            if plan.newUserNamespace && !runtimeIsRoot && [EPERM, ENOSPC, EUSERS].contains(spawnErrno) {
+                throw .container(Rootless.userNamespaceUnavailable(errno: spawnErrno))
+            }
+            throw .system(step: "clone the container init", subject: nil, errno: spawnErrno)
+        }
         // Two steps (spawn.c): `pid` sets up outside the container's pid namespace and reports
         // the process the container sees, which is ours to wait for; until then it is unknown.
         let twoStep = cs_plan_two_step(&cplan) != 0
@@ -163,9 +173,8 @@ public enum Launcher {
         }
         if plan.newUserNamespace {
             do {
-                if !runtimeIsRoot { try FileSystem.writeFile("/proc/\(pid)/setgroups", "deny", step: "write") }
-                try FileSystem.writeFile("/proc/\(pid)/uid_map", plan.uidMap, step: "linux.uidMappings: write")
-                try FileSystem.writeFile("/proc/\(pid)/gid_map", plan.gidMap, step: "linux.gidMappings: write")
+                // The child stays dumpable (its /proc files ours) until these are written (spawn.c).
+                try IdMapWriter.write(pid: pid, uidMap: plan.uidMap, gidMap: plan.gidMap, runtimeIsRoot: runtimeIsRoot)
             } catch {
                 throw abort(error)
             }

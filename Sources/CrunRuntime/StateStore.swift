@@ -35,8 +35,10 @@ public struct StateStore {
         try makeRoot()
         let path = directory(id)
         if mkdir(path, 0o711) < 0 {
-            if errno == EEXIST { throw .container("container \"\(id)\" already exists") }
-            throw .system(step: "create state directory", subject: path, errno: errno)
+            let e = errno
+            if e == EEXIST { throw .container("container \"\(id)\" already exists") }
+            if geteuid() != 0 && (e == EACCES || e == EPERM) { throw .container(StateStore.notRootHint("create state directory", path, e)) }
+            throw .system(step: "create state directory", subject: path, errno: e)
         }
         return try lock(id, path: path)
     }
@@ -63,13 +65,22 @@ public struct StateStore {
         return Handle(id: id, path: path, fd: fd)
     }
 
+    static func notRootHint(_ step: String, _ path: String, _ e: Int32) -> String {
+        "\(step) `\(path)`: \(errnoString(e)) (running as uid \(geteuid()), not root: set XDG_RUNTIME_DIR"
+            + " (state then goes to $XDG_RUNTIME_DIR/crun-swift) or pass --root DIR)"
+    }
+
     private func makeRoot() throws(RuntimeError) {
-        if mkdir(root, 0o711) == 0 || errno == EEXIST { return }  // the usual case: one call
+        // A user's root (under $XDG_RUNTIME_DIR) is theirs alone, as runc's.
+        let mode: mode_t = geteuid() == 0 ? 0o711 : 0o700
+        if mkdir(root, mode) == 0 || errno == EEXIST { return }  // the usual case: one call
         var path = ""
         for part in root.split(separator: "/") {
             path += "/" + part
-            if mkdir(path, 0o711) < 0 && errno != EEXIST {
-                throw .system(step: "create state root", subject: path, errno: errno)
+            if mkdir(path, mode) < 0 && errno != EEXIST {
+                let e = errno
+                if geteuid() != 0 && (e == EACCES || e == EPERM) { throw .container(StateStore.notRootHint("create state root", path, e)) }
+                throw .system(step: "create state root", subject: path, errno: e)
             }
         }
     }
