@@ -155,7 +155,8 @@ struct ExecEscapeTests {
         while Date() < deadline, try scene.exec(["grep", "-q", "attached=1", "/tmp/ptracer.log"]).status != 0 {}
         // Read before the ptracer stops: it is the container's process, the container ends with it.
         let log = try scene.exec(["cat", "/tmp/ptracer.log"]).stdout
-        #expect(try scene.exec(["touch", "/tmp/ptracer.stop"]).status == 0)
+        let stop = try scene.exec(["touch", "/tmp/ptracer.stop"])
+        #expect(stop.status == 0, "exec touch: \(stop.stderr)\nptracer log:\n\(log)")
         let sightings = Self.parse(log)
         #expect(sightings.contains { $0.flag("attached") }, "the ptracer never attached to anything: the test proves nothing\n\(log)")
         for s in sightings {
