@@ -133,6 +133,37 @@ struct IdmapTests {
         #expect(dir.owner("new") == "0:0")
     }
 
+    /// The pod app container's createContainer hooks run in its new pid namespace (whose pid 1
+    /// is the app's init), not in the runtime's or the sandbox's.
+    @Test func podAppContainerHooksRunInItsPidNamespace() throws {
+        let out = NSTemporaryDirectory() + "crun-swift-apphook-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        #expect(chmod(out, 0o777) == 0)  // the hook is the pod's root: host uid 100000
+        var sandbox = Harness.baseConfig(args: ["sleep", "1000"])
+        Self.userNamespace(&sandbox)
+        let sbx = try Harness.TempBundle(config: sandbox)
+        let id = "idmap-apphook-\(getpid())"
+        defer { _ = try? Harness.crun(["delete", "--force", id]) }
+        #expect(try Harness.crun(["create", "--bundle", sbx.path, id]).status == 0)
+        #expect(try Harness.crun(["start", id]).status == 0)
+        let state = try JSONSerialization.jsonObject(with: Data(try Harness.crun(["state", id]).stdout.utf8)) as? [String: Any]
+        let pid = state?["pid"] as? Int ?? 0
+        let r = try Harness.shell("readlink /proc/self/ns/pid") { c in
+            c.edit("linux") {
+                $0["namespaces"] = [["type": "pid"], ["type": "mount"], ["type": "ipc"], ["type": "uts"], ["type": "network"],
+                                    ["type": "user", "path": "/proc/\(pid)/ns/user"]]
+                $0["uidMappings"] = Self.podMap
+                $0["gidMappings"] = Self.podMap
+            }
+            c["hooks"] = ["createContainer": [["path": "/bin/sh", "args": ["sh", "-c", "readlink /proc/self/ns/pid > \(out)/ns"]]]]
+        }
+        #expect(r.status == 0, "\(r.stderr)")
+        let hook = (try? String(contentsOfFile: out + "/ns", encoding: .utf8)) ?? ""
+        #expect(!r.stdout.isEmpty && hook == r.stdout, "hook \(hook), container \(r.stdout)")
+        #expect(hook != Harness.nsInode("pid", pid: "\(pid)") + "\n")
+    }
+
     /// A mapping of its own: host uid/gid 1000 is the container's root on this mount, and what
     /// the container's root writes is owned by 1000 on the host.
     @Test func mountMappingOfItsOwn() throws {
