@@ -17,6 +17,11 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("cap"), .linkedLibrary("seccomp")]
         ),
+        // Files, processes, errno, clocks and the `Syscalls` seam, shared by both programs.
+        .target(name: "CLinuxSys", cSettings: [.define("_GNU_SOURCE")]),
+        .target(name: "LinuxSys", dependencies: ["CLinuxSys"]),
+        // RecordingSyscalls: the fake for unit tests (not linked into the programs).
+        .target(name: "LinuxSysTesting", dependencies: ["LinuxSys"]),
         // A small JSON reader/writer with a Codable decoder (no Foundation: startup and RSS).
         .target(name: "JSONCore"),
         // The OCI runtime-spec model and its validation.
@@ -24,7 +29,7 @@ let package = Package(
         // Turns a bundle into a plan and runs it.
         .target(
             name: "CrunRuntime",
-            dependencies: ["CShim", "JSONCore", "OCISpec"]
+            dependencies: ["CShim", "JSONCore", "LinuxSys", "OCISpec"]
         ),
         // The runc-compatible command line: thin, over CrunRuntime.
         .target(name: "CrunCLI", dependencies: ["CrunRuntime", "OCISpec"]),
@@ -32,9 +37,21 @@ let package = Package(
         // swnet: CNI bridge and IPAM plugins. rtnetlink spoken directly in C (nlmsg.h), so the
         // binary links fully static.
         .target(name: "CNetlink", cSettings: [.define("_GNU_SOURCE")]),
-        .target(name: "SwnetCore", dependencies: ["CNetlink", "JSONCore"]),
-        .executableTarget(name: "swnet", dependencies: ["SwnetCore"]),
-        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "SwnetCore"]),
+        // The rtnetlink socket behind a protocol (RouteSocket; RecordingNetlink for unit tests).
+        .target(name: "Netlink", dependencies: ["CNetlink"]),
+        // RecordingNetlink: namespaces, links, addresses and routes in memory, for unit tests.
+        .target(name: "NetlinkTesting", dependencies: ["Netlink"]),
+        // CNI plumbing: environment, errors, results, network config, delegation to other plugins.
+        .target(name: "CNI", dependencies: ["JSONCore", "LinuxSys"]),
+        // Address management: the allocator and its host-local-compatible lease store.
+        .target(name: "IPAM", dependencies: ["CNI", "LinuxSys"]),
+        // The per-network DNS server and the registry it serves from.
+        .target(name: "SwnetDNS", dependencies: ["CNI", "JSONCore", "LinuxSys"]),
+        // The bridge plugin: bridge, veth pairs, routes, ipMasq, pod DNS registration.
+        .target(name: "SwnetBridge", dependencies: ["CNetlink", "CNI", "IPAM", "JSONCore", "LinuxSys", "Netlink", "SwnetDNS"]),
+        // The plugin entry point and the cnitool-like command line.
+        .executableTarget(name: "swnet", dependencies: ["CNI", "IPAM", "JSONCore", "LinuxSys", "Netlink", "SwnetBridge", "SwnetDNS"]),
+        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "LinuxSys", "LinuxSysTesting", "Netlink", "NetlinkTesting", "CNI", "IPAM", "SwnetDNS", "SwnetBridge", "swnet"]),
         // Root integration tests (real containers, compared with the probe) and black-box tests
         // of the built binary.
         .testTarget(name: "SystemTests"),

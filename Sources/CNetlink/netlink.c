@@ -11,7 +11,6 @@
 #include <linux/veth.h>
 #include <net/if_arp.h>
 #include <sched.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -466,37 +465,9 @@ int nl_route_count(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t d
   return r < 0 ? r : q.count;
 }
 
-// ---- sysctl and namespaces ------------------------------------------------------------------
-
-int nl_sysctl(const char *key, const char *value) {
-  char path[256] = "/proc/sys/";
-  size_t n = strlen(key);
-  if (n + 11 > sizeof path) return -ENAMETOOLONG;
-  memcpy(path + 10, key, n + 1);
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return -errno;
-  ssize_t w = write(fd, value, strlen(value));
-  int e = errno;
-  close(fd);
-  return w < 0 ? -e : 0;
-}
+// ---- namespaces ------------------------------------------------------------------------------
 
 uint64_t nl_netns_inode(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
-}
-
-int nl_write_file(const char *path, const char *text) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return -errno;
-  ssize_t w = write(fd, text, strlen(text));
-  int e = errno;
-  close(fd);
-  return w < 0 ? -e : 0;
-}
-
-short nl_spawn_setsid_flag(void) { return POSIX_SPAWN_SETSID; }
-
-int nl_close_from(int first) {
-  return syscall(SYS_close_range, (unsigned int)first, ~0U, 0) < 0 ? -errno : 0;
 }

@@ -46,6 +46,7 @@ public enum CrunSwiftMain {
                 if parsed.has("help") { Diagnostics.print(Help.command("run")!); return 0 }
                 let globals = try GlobalOptions(globalsParsed.merging(parsed))
                 Diagnostics.enableDebug(globals.debug)
+                ExeSeal.ensure(spareDirectory: globals.root)  // re-executes from a sealed binary (once)
                 Diagnostics.debug("run \(parsed.positionals.joined(separator: " ")) (root \(globals.root)); cgroup manager \(globals.cgroups)")
                 return try RunCommand.main(parsed, globals: globals)
             case let c where LifecycleCommands.commands[c] != nil:
@@ -57,6 +58,9 @@ public enum CrunSwiftMain {
                 Diagnostics.logPath = globals.log
                 Diagnostics.jsonLog = globals.logFormat == "json"
                 Diagnostics.enableDebug(globals.debug)
+                // Commands that clone into a container re-execute from a sealed binary first
+                // (`start` does it itself, only when it has startContainer hooks).
+                if c == "create" || c == "exec" { ExeSeal.ensure(spareDirectory: globals.root) }
                 Diagnostics.debug("\(c) \(parsed.positionals.joined(separator: " ")) (root \(globals.root)); cgroup manager \(globals.cgroups)")
                 do {
                     return try cmd.run(parsed, globals)

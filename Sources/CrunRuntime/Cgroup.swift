@@ -10,6 +10,11 @@ public struct CgroupHierarchy: Sendable {
     public let mount: String
     public let hybrid: Bool
 
+    public init(mount: String, hybrid: Bool) {
+        self.mount = mount
+        self.hybrid = hybrid
+    }
+
     static let cgroup2Magic: Int = 0x6367_7270
 
     static func isCgroup2(_ path: String) -> Bool {
@@ -106,7 +111,7 @@ public struct Cgroup: Sendable {
 
     func missingController(_ controller: String, field: String) -> RuntimeError {
         if hierarchy.hybrid {
-            return .container("\(field): needs the \(controller) controller, which is not available on the cgroup2 hierarchy at \(hierarchy.mount): this host is hybrid (\(controller) is bound to cgroup v1, which crun-swift does not drive); boot with cgroup_no_v1=all or systemd.unified_cgroup_hierarchy=1 for limits")
+            return .container("\(field): needs the \(controller) controller, which neither the cgroup2 hierarchy at \(hierarchy.mount) offers nor a cgroup v1 hierarchy under /sys/fs/cgroup mounts")
         }
         return .container("\(field): needs the \(controller) controller, which the cgroup2 hierarchy at \(hierarchy.mount) does not offer (cgroup.controllers: \(available().joined(separator: " ")))")
     }
@@ -225,7 +230,11 @@ public struct Cgroup: Sendable {
 
     public var frozen: Bool { value("cgroup.events", "frozen") == 1 }
 
+    /// `directory`: a cgroup2 directory, or a v1 freezer's (freezer.state).
     static func isFrozen(directory: String) -> Bool {
+        if let state = try? FileSystem.readFile(directory + "/freezer.state") {
+            return String(decoding: state, as: UTF8.self).hasPrefix("FROZEN")
+        }
         guard let bytes = try? FileSystem.readFile(directory + "/cgroup.events") else { return false }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains("frozen 1")
     }

@@ -19,82 +19,132 @@ public enum ContainerCgroup {
 
     /// A cgroup made for a container, and what to undo if the container does not come up.
     public struct Prepared {
-        public let cgroup: Cgroup
+        public let cgroup: any CgroupManager
         public let created: [String]
-        public let fd: Int32
+        /// How the init joins it (a cgroup2 directory to clone it into, v1 cgroup.procs files).
+        public let placement: CgroupPlacement
+        public var fd: Int32 { placement.cloneInto }
 
         /// The container never ran: remove what was made.
         public func discard() {
-            close(fd)
+            if placement.cloneInto >= 0 { close(placement.cloneInto) }
             try? cgroup.destroy()
             Cgroup.removeCreated(created)
         }
     }
 
     /// Creates the container's cgroup with its limits and device filter, before the init is
-    /// cloned into it. nil when cgroups are disabled, or when this host has no cgroup2 hierarchy
-    /// and nothing was asked of it (a note says so).
-    /// `record` runs with the cgroup's directory before it is made (create writes it to the
+    /// cloned into it. nil when cgroups are disabled, or when this host has no cgroup hierarchy
+    /// and nothing was asked of it (a note says so). The driver follows the host: cgroup v2,
+    /// or v1 controllers (hybrid: plus the cgroup2 hierarchy for membership).
+    /// `record` runs with the cgroup before it is made (create writes its directories to the
     /// state, so that a crash from then on leaves a cgroup that `delete --force` finds).
     public static func prepare(_ spec: Spec, id: String, options: PlanOptions, warn: (String) -> Void,
-                               debug: (String) -> Void,
-                               record: (Cgroup) throws(RuntimeError) -> Void = { _ throws(RuntimeError) in }) throws(RuntimeError) -> Prepared? {
+                               debug: (String) -> Void, host: CgroupHost? = CgroupHost.detect(),
+                               own: OwnCgroups = OwnCgroups.current(),
+                               record: (any CgroupManager) throws(RuntimeError) -> Void = { _ throws(RuntimeError) in }) throws(RuntimeError) -> Prepared? {
         guard options.cgroups != .disabled else { return nil }
         let resources = spec.linux?.resources
-        guard let hierarchy = CgroupHierarchy.detect() else {
+        switch host {
+        case nil:
             if let r = resources, asksForLimits(r) {
-                throw .container("linux.resources: this host has no cgroup2 hierarchy (neither /sys/fs/cgroup nor /sys/fs/cgroup/unified is cgroup2)")
+                throw .container("linux.resources: this host has no cgroup hierarchy (/sys/fs/cgroup is neither cgroup2 nor holds cgroup v1 controllers)")
             }
-            debug("cgroups: no cgroup2 hierarchy on this host; the container stays in the caller's cgroup")
+            debug("cgroups: no cgroup hierarchy on this host; the container stays in the caller's cgroup")
             return nil
+        case .v1(let mounts, let unified)?:
+            let cgroup = try CgroupV1Manager.plan(spec.linux?.cgroupsPath, id: id, systemd: options.cgroups == .systemd,
+                                                  mounts: mounts, unified: unified, own: own)
+            return try prepareV1(cgroup, resources: resources, devices: spec.linux?.devices ?? [], warn: warn, record: record)
+        case .v2(let hierarchy)?:
+            let relative = try CgroupHierarchy.containerPath(spec.linux?.cgroupsPath, id: id, systemd: options.cgroups == .systemd,
+                                                             own: own.of(""))
+            return try prepareV2(Cgroup(hierarchy: hierarchy, relative: relative), resources: resources, devices: spec.linux?.devices ?? [],
+                                 warn: warn, record: record)
         }
-        let relative = try CgroupHierarchy.containerPath(spec.linux?.cgroupsPath, id: id, systemd: options.cgroups == .systemd,
-                                                         own: CgroupHierarchy.ownCgroup())
+    }
+
+    static func prepareV2(_ cgroup: Cgroup, resources: Resources?, devices created: [Device], warn: (String) -> Void,
+                          record: (any CgroupManager) throws(RuntimeError) -> Void) throws(RuntimeError) -> Prepared {
         let conversion = try CgroupResources.convert(resources ?? Resources())
         for w in conversion.warnings { warn(w) }
-        let devices = try CgroupResources.deviceRules(resources?.devices ?? [], created: spec.linux?.devices ?? [])
+        let devices = try CgroupResources.deviceRules(resources?.devices ?? [], created: created)
         var controllers: [String] = []
         for w in conversion.writes { if let c = w.controller, !controllers.contains(c) { controllers.append(c) } }
-        let cgroup = Cgroup(hierarchy: hierarchy, relative: relative)
         if cgroup.exists, !cgroup.processes().isEmpty {
             throw .container("linux.cgroupsPath: the cgroup \(cgroup.path) already has processes (another container's?)")
         }
         try record(cgroup)
         // cgroup.controllers read once for both the check before mkdir and the writes.
         let offered = cgroup.available()
-        let created = try cgroup.create(controllers: controllers, offered: offered) { c in
+        let made = try cgroup.create(controllers: controllers, offered: offered) { c in
             conversion.writes.first { $0.controller == c }?.field ?? "linux.resources"
         }
         do throws(RuntimeError) {
             try cgroup.apply(conversion.writes, offered: offered)
             try cgroup.applyDevices(devices)
             DebugLog.note("cgroup: \(cgroup.path) (\(conversion.writes.count) limits, \(devices.count) device rules)")
-            return Prepared(cgroup: cgroup, created: created, fd: try cgroup.openDirectory())
+            return Prepared(cgroup: cgroup, created: made, placement: try cgroup.placement())
         } catch {
-            Cgroup.removeCreated(created)
+            Cgroup.removeCreated(made)
+            throw error
+        }
+    }
+
+    static func prepareV1(_ cgroup: CgroupV1Manager, resources: Resources?, devices created: [Device], warn: (String) -> Void,
+                          record: (any CgroupManager) throws(RuntimeError) -> Void) throws(RuntimeError) -> Prepared {
+        let (rest, unifiedWrites) = try cgroup.unifiedShare(resources ?? Resources())
+        let conversion = try CgroupV1Resources.convert(rest)
+        for w in conversion.warnings { warn(w) }
+        let devices = try CgroupResources.deviceRules(resources?.devices ?? [], created: created)
+        for w in conversion.writes where cgroup.paths[w.controller ?? ""] == nil {
+            throw .container("\(w.field): needs the \(w.controller ?? "?") controller, which is not mounted on this cgroup v1 host (mounted: \(cgroup.paths.keys.sorted().joined(separator: " ")))")
+        }
+        if cgroup.exists, !cgroup.processes().isEmpty {
+            throw .container("linux.cgroupsPath: the cgroup \(cgroup.path) already has processes (another container's?)")
+        }
+        try record(cgroup)
+        var made: [String] = []
+        if let unified = cgroup.unified, !unifiedWrites.isEmpty {
+            made = try unified.create(controllers: ["hugetlb"]) { _ in unifiedWrites[0].field }
+        }
+        do throws(RuntimeError) {
+            made += try cgroup.create()
+        } catch {
+            Cgroup.removeCreated(made)
+            throw error
+        }
+        do throws(RuntimeError) {
+            try cgroup.apply(conversion.writes)
+            if let unified = cgroup.unified, !unifiedWrites.isEmpty { try unified.apply(unifiedWrites) }
+            if cgroup.paths["devices"] != nil { try cgroup.applyDevices(devices) }
+            DebugLog.note("cgroup: v1 \(cgroup.directories.joined(separator: ", ")) (\(conversion.writes.count) limits, \(devices.count) device rules)")
+            return Prepared(cgroup: cgroup, created: made, placement: try cgroup.placement())
+        } catch {
+            Cgroup.removeCreated(made)
             throw error
         }
     }
 
     /// The cgroup recorded for a created container.
-    public static func of(_ state: ContainerState) -> Cgroup? {
+    public static func of(_ state: ContainerState) -> (any CgroupManager)? {
+        if let paths = state.cgroupPaths, !paths.isEmpty { return CgroupV1Manager(controllerPaths: paths) }
         guard let path = state.cgroupPath, let hierarchy = CgroupHierarchy.detect(), path.hasPrefix(hierarchy.mount) else { return nil }
         return Cgroup(hierarchy: hierarchy, relative: String(path.dropFirst(hierarchy.mount.count)))
     }
 
-    static func required(_ state: ContainerState, for verb: String) throws(RuntimeError) -> Cgroup {
+    static func required(_ state: ContainerState, for verb: String) throws(RuntimeError) -> any CgroupManager {
         guard let cgroup = of(state), cgroup.exists else {
-            throw .container("\(verb): container \"\(state.id)\" has no cgroup (created with --cgroup-manager=disabled or on a host without cgroup2)")
+            throw .container("\(verb): container \"\(state.id)\" has no cgroup (created with --cgroup-manager=disabled or on a host without cgroups)")
         }
         return cgroup
     }
 
     /// A line for stderr after the container's init died, when the OOM killer was involved.
-    public static func oomReport(_ cgroup: Cgroup, id: String) -> String? {
+    public static func oomReport(_ cgroup: any CgroupManager, id: String) -> String? {
         let kills = cgroup.oomKills
         guard kills > 0 else { return nil }
-        let limit = (cgroup.read("memory.max") ?? "?").trimmingCharacters(in: "\n")
-        return "container \"\(id)\": \(kills) process\(kills == 1 ? " was" : "es were") killed by the OOM killer (memory.max \(limit))"
+        return "container \"\(id)\": \(kills) process\(kills == 1 ? " was" : "es were") killed by the OOM killer (\(cgroup.memoryLimitText))"
     }
 
     // MARK: the verbs
@@ -120,8 +170,8 @@ public enum ContainerCgroup {
         var patch = patch
         // --memory-swap alone: memory+swap is relative to the limit in force (as runc reads it).
         if case .object(var members) = patch, case .object(var memory)? = members["memory"], memory["swap"] != nil, memory["limit"] == nil,
-           let current = cgroup.read("memory.max")?.trimmingCharacters(in: "\n"), Int64(current) != nil {
-            memory["limit"] = .number(current)
+           let current = cgroup.memoryLimit {
+            memory["limit"] = .number("\(current)")
             members["memory"] = .object(memory)
             patch = .object(members)
         }
@@ -134,19 +184,15 @@ public enum ContainerCgroup {
         let issues = SpecValidator().validateResources(resources)
         if !issues.isEmpty { throw .invalid(issues) }
         if let m = resources.memory, m.checkBeforeUpdate == true, let limit = m.limit, limit > 0,
-           let usage = UInt64((cgroup.read("memory.current") ?? "").trimmingCharacters(in: "\n")), usage > UInt64(limit) {
+           let usage = cgroup.memoryUsage, usage > UInt64(limit) {
             throw .container("linux.resources.memory.limit: \(limit) is below the current usage \(usage) (checkBeforeUpdate)")
         }
-        let conversion = try CgroupResources.convert(resources)
-        for w in conversion.warnings { warn(w) }
-        var controllers: [String] = []
-        for w in conversion.writes { if let c = w.controller, !controllers.contains(c) { controllers.append(c) } }
-        _ = try cgroup.create(controllers: controllers) { c in conversion.writes.first { $0.controller == c }?.field ?? "linux.resources" }
-        try cgroup.apply(conversion.writes)
-        if let devices = resources.devices {
+        var devices: [CgroupResources.DeviceRule]?
+        if let d = resources.devices {
             let config = try? Bundle.decodeSpec(try FileSystem.readFile(store.directory(id) + "/config.json"))
-            try cgroup.applyDevices(try CgroupResources.deviceRules(devices, created: config?.linux?.devices ?? []))
+            devices = try CgroupResources.deviceRules(d, created: config?.linux?.devices ?? [])
         }
+        try cgroup.update(resources, devices: devices, warn: warn)
     }
 
     /// runc's stats event for `events --stats` / `events`.
@@ -162,14 +208,18 @@ public enum ContainerCgroup {
         return .object([("type", .string("stats")), ("id", .string(id)), ("data", data)])
     }
 
-    /// `events`: a stats event every `interval` seconds and an "oom" event as soon as
-    /// memory.events counts a new OOM kill, until the container stops.
+    /// `events`: a stats event every `interval` seconds and an "oom" event as soon as the
+    /// kernel reports an OOM, until the container stops. v2: memory.events counts a new
+    /// oom_kill (its change wakes the poll); v1: memory.oom_control's eventfd fires (runc's
+    /// notification: also an OOM that oom_kill_disable leaves waiting), or, where the kernel
+    /// refuses the eventfd, oom_kill in memory.oom_control grows.
     public static func stream(_ id: String, interval: Double, store: StateStore, emit: (JSONValue) -> Void) throws(RuntimeError) {
         var state = try store.read(id)
         let cgroup = of(state)
         var kills = cgroup?.oomKills ?? 0
+        let v1Watch = cgroup?.controllerPaths["memory"].flatMap { CgroupV1OOMWatch(memoryDir: $0) }
         var fd: Int32 = -1
-        if let cgroup { fd = open(cgroup.path + "/memory.events", O_RDONLY | O_CLOEXEC) }
+        if let cgroup, cgroup.controllerPaths.isEmpty { fd = open(cgroup.path + "/memory.events", O_RDONLY | O_CLOEXEC) }
         defer { if fd >= 0 { close(fd) } }
         var nextStats = 0.0
         while state.initAlive {
@@ -178,14 +228,22 @@ public enum ContainerCgroup {
                 emit(try statsEvent(id, store: store))
                 nextStats = now + interval
             }
-            // memory.events changes wake the poll (POLLPRI); otherwise a short slice.
-            var p = pollfd(fd: fd, events: Int16(POLLPRI), revents: 0)
-            _ = poll(&p, fd >= 0 ? 1 : 0, Int32(min(max(nextStats - monotonicSeconds(), 0.01), 0.25) * 1000))
-            if let cgroup {
-                let now = cgroup.oomKills
-                if now > kills {
-                    kills = now
-                    emit(.object([("type", .string("oom")), ("id", .string(id))]))
+            // The OOM source wakes the poll; otherwise a short slice.
+            let timeout = Int32(min(max(nextStats - monotonicSeconds(), 0.01), 0.25) * 1000)
+            if let v1Watch {
+                var p = pollfd(fd: v1Watch.fd, events: Int16(POLLIN), revents: 0)
+                if poll(&p, 1, timeout) == 1 {
+                    if v1Watch.take() > 0 { emit(.object([("type", .string("oom")), ("id", .string(id))])) }  // one per wakeup, as runc
+                }
+            } else {
+                var p = pollfd(fd: fd, events: Int16(POLLPRI), revents: 0)
+                _ = poll(&p, fd >= 0 ? 1 : 0, timeout)
+                if let cgroup {
+                    let now = cgroup.oomKills
+                    if now > kills {
+                        kills = now
+                        emit(.object([("type", .string("oom")), ("id", .string(id))]))
+                    }
                 }
             }
             state = try store.read(id)

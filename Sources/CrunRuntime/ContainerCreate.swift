@@ -74,7 +74,8 @@ public enum ContainerCreate {
         // 3. The cgroup: its path recorded before it is made.
         let cgroup = try ContainerCgroup.prepare(spec, id: request.id, options: request.options, warn: warn, debug: debug) { c throws(RuntimeError) in
             state.cgroupPath = c.path
-            try store.recordCgroup(c.path, in: handle)
+            state.cgroupPaths = c.controllerPaths.isEmpty ? nil : c.controllerPaths
+            try store.recordCgroup(c.path, controllers: c.controllerPaths, in: handle)
         }
         defer {
             if let cgroup {
@@ -88,6 +89,7 @@ public enum ContainerCreate {
         // 4. The init: recorded the moment it is cloned.
         var options = Launcher.Options()
         options.cgroupFd = cgroup?.fd ?? -1
+        options.cgroupProcs = cgroup?.placement.procsFiles ?? []
         options.startSocket = listener
         var hooksFailed = false
         options.onSpawn = { (pid: pid_t) throws(RuntimeError) in

@@ -26,6 +26,7 @@ public enum ContainerDelete {
             var fallback = ContainerState(id: id, pid: recorded?.pid ?? 0, status: .running, bundle: "", rootfs: "",
                                           created: "", annotations: nil, initStartTime: recorded?.startTime ?? 0)
             fallback.cgroupPath = store.recordedCgroup(directory: handle.path)
+            fallback.cgroupPaths = store.recordedCgroupPaths(directory: handle.path)
             try ContainerKill.signalContainer(fallback, signal: SIGKILL, all: true, waitSeconds: 10)
             try ContainerCgroup.of(fallback)?.destroy()
             Cgroup.removeCreated(store.recordedCgroupParents(directory: handle.path))

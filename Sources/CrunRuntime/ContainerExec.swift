@@ -41,10 +41,11 @@ public enum ContainerExec {
         var launch = Launcher.Options()
         launch.listenerState = { _ in state.specJSON() }
         // Born in the container's cgroup, like the init.
-        var cgroupFd: Int32 = -1
-        if let cgroup = ContainerCgroup.of(state), cgroup.exists { cgroupFd = try cgroup.openDirectory() }
-        defer { if cgroupFd >= 0 { close(cgroupFd) } }
-        launch.cgroupFd = cgroupFd
+        var placement = CgroupPlacement()
+        if let cgroup = ContainerCgroup.of(state), cgroup.exists { placement = try cgroup.placement() }
+        defer { if placement.cloneInto >= 0 { close(placement.cloneInto) } }
+        launch.cgroupFd = placement.cloneInto
+        launch.cgroupProcs = placement.procsFiles
         let launched = try Launcher.launch(plan, options: launch)
         if let pidFile = request.pidFile { try PidFile.write(pidFile, pid: launched.pid) }
         if request.detach {

@@ -17,6 +17,8 @@ public struct ContainerPlanner {
     public var capabilityNumber: (String) -> Int?
     public var lastCapability: Int
     public var isDirectory: (String) -> Bool?
+    /// The host's cgroup layout: a `cgroup` mount on a v1 host becomes its v1 hierarchies.
+    public var cgroupHost: () -> CgroupHost? = { CgroupHost.detect() }
 
     public init(capabilityNumber: @escaping (String) -> Int? = ContainerPlanner.libcapNumber,
                 lastCapability: Int = Int(cs_cap_last_cap()),
@@ -93,7 +95,8 @@ public struct ContainerPlanner {
         // requested propagation is applied to the new root after it.
         plan.rootPropagation = (plan.rootfsPropagation & (CS_MS_PRIVATE | CS_MS_UNBINDABLE) != 0)
             ? CS_MS_PRIVATE | CS_MS_REC : CS_MS_SLAVE | CS_MS_REC
-        plan.mounts = try planMounts(spec.mounts ?? [], bundle: bundle, hasNetworkNamespace: plan.cloneFlags & CS_CLONE_NEWNET != 0, warnings: &plan.warnings)
+        plan.mounts = try planMounts(spec.mounts ?? [], bundle: bundle, hasNetworkNamespace: plan.cloneFlags & CS_CLONE_NEWNET != 0,
+                                  hasCgroupNamespace: (plan.cloneFlags | plan.unshareFlags) & CS_CLONE_NEWCGROUP != 0, warnings: &plan.warnings)
         planIdmaps(spec.mounts ?? [], into: &plan)
         plan.defaultDevices = !plan.mounts.contains { $0.destination == "/dev" && $0.flags & CS_MS_BIND != 0 }
         // mknod is refused in any user namespace but the initial one, joined or new.
@@ -273,9 +276,10 @@ public struct ContainerPlanner {
         (mappings ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
     }
 
-    func planMounts(_ mounts: [Mount], bundle: String, hasNetworkNamespace: Bool,
+    func planMounts(_ mounts: [Mount], bundle: String, hasNetworkNamespace: Bool, hasCgroupNamespace: Bool = false,
                     warnings: inout [String]) throws(RuntimeError) -> [ContainerPlan.PlannedMount] {
         var planned: [ContainerPlan.PlannedMount] = []
+        var host: CgroupHost?? = nil  // detected at the first `cgroup` mount
         for (i, m) in mounts.enumerated() {
             var options = MountOptions(m.options ?? [])
             if m.type == "bind" { options.flags |= CS_MS_BIND }
@@ -294,7 +298,7 @@ public struct ContainerPlanner {
                 isFile = !isDir
                 fstype = nil
             } else if fstype == "cgroup" {
-                // This runtime gives containers the unified hierarchy.
+                // cgroup2 hosts: the unified hierarchy. v1 hosts (see below): the v1 hierarchies.
                 fstype = "cgroup2"
                 options.data.removeAll { $0 == "cgroup" }
             }
@@ -302,6 +306,25 @@ public struct ContainerPlanner {
             if !destination.hasPrefix("/") {
                 destination = "/" + destination
                 warnings.append("mounts[\(i)].destination: \"\(m.destination)\" is relative (deprecated); mounted at \(destination)")
+            }
+            if m.type == "cgroup", !options.isBind, hasCgroupNamespace {
+                if host == nil { host = .some(cgroupHost()) }
+                if case .v1(let v1, let unified)?? = host {
+                    // As runc: a tmpfs with one mount per hierarchy (and cgroup2 at unified on a
+                    // hybrid host), each rooted at the container's cgroup by its cgroup namespace.
+                    let fresh = options.flags & ~(CS_MS_RDONLY | CS_MS_REMOUNT | CS_MS_BIND)
+                    planned.append(.init(source: "tmpfs", destination: destination, fstype: "tmpfs", data: "mode=755",
+                                         flags: fresh | CS_MS_NOSUID | CS_MS_NODEV | CS_MS_NOEXEC, propagation: options.propagation.last ?? 0,
+                                         attrSet: 0, attrClear: 0, destinationIsFile: false, remount: false, sysfsFallback: false, configIndex: i))
+                    var subs = v1.hierarchies.map { h in (String(h.mountPoint.split(separator: "/").last ?? ""), "cgroup", h.controllers.joined(separator: ",")) }
+                    if unified != nil { subs.append(("unified", "cgroup2", "")) }
+                    for (name, type, data) in subs where !name.isEmpty {
+                        planned.append(.init(source: type, destination: destination + "/" + name, fstype: type, data: data.isEmpty ? nil : data,
+                                             flags: options.flags & ~(CS_MS_REMOUNT | CS_MS_BIND), propagation: 0, attrSet: 0, attrClear: 0,
+                                             destinationIsFile: false, remount: false, sysfsFallback: false, configIndex: i))
+                    }
+                    continue
+                }
             }
             planned.append(.init(
                 source: source, destination: destination, fstype: fstype,

@@ -13,6 +13,9 @@ public enum ContainerStart {
             throw .container("container \"\(id)\" cannot be started: it is \(status.rawValue), not created")
         }
         let spec = try storedConfigWithHooks(handle)
+        // startContainer hooks are cloned into the container: from a sealed binary (ExeSeal).
+        // The re-executed `start` begins again; the lock above is close-on-exec.
+        if let spec, !(spec.hooks?.startContainer ?? []).isEmpty { ExeSeal.ensure(spareDirectory: store.root) }
         let conn = StartSocket.connect(in: handle)
         if conn < 0 { throw .container("container \"\(id)\": cannot reach its init (\(errnoString(errno))); it may have died") }
         defer { close(conn) }

@@ -23,6 +23,9 @@ public struct ContainerState: Sendable {
     /// The container's cgroup directory (absolute), when it has one. Recorded before the
     /// cgroup is made, so that `delete --force` finds it after a crash of `create`.
     public var cgroupPath: String?
+    /// cgroup v1: every directory of the container by controller ("unified": its cgroup2
+    /// directory on a hybrid host). nil on cgroup v2.
+    public var cgroupPaths: [String: String]?
     /// create --pid-file: removed by delete when it still names the init.
     public var pidFile: String?
     /// Status `creating` and a command holds the directory's lock: a create in progress (or the
@@ -58,6 +61,7 @@ public struct ContainerState: Sendable {
         annotations = try o.optional("annotations")
         initStartTime = try o.required("initStartTime")
         cgroupPath = try o.optional("cgroupPath")
+        cgroupPaths = try o.optional("cgroupPaths")
         pidFile = try o.optional("pidFile")
     }
 
@@ -96,6 +100,9 @@ public struct ContainerState: Sendable {
         members["pid"] = .number("\(pid)")
         members["initStartTime"] = .number("\(initStartTime)")
         if let cgroupPath { members["cgroupPath"] = .string(cgroupPath) }
+        if let cgroupPaths, !cgroupPaths.isEmpty {
+            members["cgroupPaths"] = .object(cgroupPaths.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
+        }
         if let pidFile { members["pidFile"] = .string(pidFile) }
         return .object(members)
     }

@@ -20,7 +20,7 @@ public enum Features {
             ("linux", .object([
                 ("namespaces", strings(NamespaceKind.allCases.map(\.rawValue))),
                 ("capabilities", .array(caps)),
-                ("cgroup", .object([("v1", .bool(false)), ("v2", .bool(true)), ("systemd", .bool(false)),
+                ("cgroup", .object([("v1", .bool(true)), ("v2", .bool(true)), ("systemd", .bool(false)),
                                     ("systemdUser", .bool(false)), ("rdma", .bool(true))])),
                 ("seccomp", .object([("enabled", .bool(true))] + SeccompCompiler.features().map { ($0.0, strings($0.1)) })),
                 ("apparmor", .object([("enabled", .bool(SecurityModules.appArmorEnabled))])),

@@ -1,22 +1,10 @@
 import Glibc
+import LinuxSys
 
 /// The few filesystem operations the parent needs, with errors that name the path.
 public enum FileSystem {
     public static func readFile(_ path: String, step: String = "read") throws(RuntimeError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw .system(step: step, subject: path, errno: errno) }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(step: step, subject: path, errno: errno)
-            }
-            if n == 0 { return out }
-            out.append(contentsOf: buf[0..<n])
-        }
+        do { return try Files.read(path, limit: .max) } catch { throw .system(step: step, subject: path, errno: error.errno) }
     }
 
     static func writeFile(_ path: String, _ text: String, step: String) throws(RuntimeError) {
@@ -26,11 +14,7 @@ public enum FileSystem {
 
     /// mkdir -p.
     public static func makeDirectories(_ path: String, mode: mode_t = 0o711) throws(RuntimeError) {
-        var p = ""
-        for part in path.split(separator: "/") {
-            p += "/" + part
-            if mkdir(p, mode) < 0 && errno != EEXIST { throw .system(step: "create", subject: p, errno: errno) }
-        }
+        do { try Files.makeDirectories(path, mode: mode) } catch { throw .system(step: "create", subject: error.path, errno: error.errno) }
     }
 
     /// Replaces a file atomically: a temp file beside it, fsync-free rename over it.

@@ -1,6 +1,7 @@
 import CShim
 import Glibc
 import JSONCore
+import LinuxSys
 import OCISpec
 
 /// Runs OCI hooks: each gets the container state on stdin, its own args and env, and is killed
@@ -113,8 +114,4 @@ public enum HookRunner {
     }
 }
 
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
+func monotonicSeconds() -> Double { LinuxSys.monotonicSeconds() }

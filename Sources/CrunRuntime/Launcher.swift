@@ -34,6 +34,9 @@ public enum Launcher {
         public var listenerState: ((pid_t) -> JSONValue)?
         /// The cgroup directory the init is cloned into (-1: the caller's).
         public var cgroupFd: Int32 = -1
+        /// cgroup v1: the cgroup.procs files the init's pid is written to before it is
+        /// released to set up (it waits; its cgroup namespace is made after the move).
+        public var cgroupProcs: [String] = []
         /// Runs as soon as the init is cloned, with its pid (create records it: the init has
         /// PDEATHSIG while it sets up, but not once it waits for `start`).
         public var onSpawn: ((pid_t) throws(RuntimeError) -> Void)?
@@ -42,6 +45,11 @@ public enum Launcher {
 
     public static func launch(_ plan: ContainerPlan, options: Options = Options(),
                               runtimeIsRoot: Bool = getuid() == 0) throws(RuntimeError) -> LaunchedContainer {
+        // Until execve the process is a copy of the runtime; in a container that shares the
+        // runtime's user namespace, a process holding CAP_SYS_PTRACE could open its exe (ExeSeal).
+        if !plan.becomeRoot && (plan.cloneFlags != 0 || !plan.joins.isEmpty || plan.pidNamespacePath != nil) {
+            try ExeSeal.require()
+        }
         if !plan.execMode { DebugLog.note("spawn: cloning the init into its namespaces (\(options.startSocket >= 0 ? "it waits for start" : "it execs at once"))") }
         var pair: [Int32] = [-1, -1]
         if socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) < 0 {
@@ -84,6 +92,16 @@ public enum Launcher {
                                joinFds: joinFds, pidNamespaceFd: pidFd, capLast: Int(cs_cap_last_cap()),
                                startFd: options.startSocket, stdinFd: options.stdin, cgroupFd: options.cgroupFd,
                                treeFds: trees.fds)
+        if !options.cgroupProcs.isEmpty {
+            // The init must be in its v1 cgroups before it runs anything of the container, and
+            // its cgroup namespace must be rooted there: it waits for the release byte, and
+            // makes the namespace after it (unless the first of two steps makes it anyway).
+            cplan.wait_for_release = 1
+            if cs_plan_user_after_clone(&cplan) == 0 && cplan.clone_flags & CS_CLONE_NEWCGROUP != 0 {
+                cplan.clone_flags &= ~CS_CLONE_NEWCGROUP
+                cplan.unshare_flags |= CS_CLONE_NEWCGROUP
+            }
+        }
         let pid = cs_spawn(&cplan)
         let spawnErrno = errno
         close(childEnd)
@@ -126,6 +144,9 @@ public enum Launcher {
         }
         do {
             try options.onSpawn?(pid)
+            for file in options.cgroupProcs {
+                try FileSystem.writeFile(file, "\(pid)", step: "cgroup v1: move the container init into")
+            }
         } catch {
             throw abort(error)
         }

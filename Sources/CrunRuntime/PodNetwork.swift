@@ -53,12 +53,14 @@ public struct PodNetwork {
     /// swnet: on the CNI path, or next to crun-swift.
     func swnet() throws(RuntimeError) -> String {
         var dirs = request.cniPath.split(separator: ":").map(String.init)
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        if n > 0 {
-            let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            dirs.append(String(exe[..<(exe.lastIndex(of: "/") ?? exe.endIndex)]))
+        // The binary's own path: /proc/self/exe names the sealed view of it (ExeSeal).
+        var exe = ExeSeal.binaryPath ?? ""
+        if exe.isEmpty {
+            var buf = [CChar](repeating: 0, count: 4096)
+            let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+            if n > 0 { exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
         }
+        if !exe.isEmpty { dirs.append(String(exe[..<(exe.lastIndex(of: "/") ?? exe.endIndex)])) }
         for dir in dirs where access(dir + "/swnet", X_OK) == 0 { return dir + "/swnet" }
         throw .usage("--network: swnet not found in \(dirs.joined(separator: ":"))")
     }

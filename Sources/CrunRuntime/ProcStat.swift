@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSys
 
 /// The fields of /proc/<pid>/stat that tell a process apart and whether it still runs.
 struct ProcStat {
@@ -29,16 +30,7 @@ struct ProcStat {
     /// not ours; otherwise just `pid`.
     static func processesInPidNamespace(of pid: Int32) -> [Int32] {
         guard let target = namespace(pid, "pid"), target != namespace(getpid(), "pid") else { return [pid] }
-        guard let dir = opendir("/proc") else { return [pid] }
-        defer { closedir(dir) }
-        var pids: [Int32] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            guard let p = Int32(name) else { continue }
-            if namespace(p, "pid") == target { pids.append(p) }
-        }
-        return pids.sorted()
+        guard let names = Files.entries("/proc") else { return [pid] }
+        return names.compactMap { Int32($0) }.filter { namespace($0, "pid") == target }.sorted()
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSys
 import OCISpec
 
 /// The runtime's one error type. Every case renders as lines that name the step, the path or
@@ -30,6 +31,4 @@ public enum RuntimeError: Error, CustomStringConvertible {
     }
 }
 
-func errnoString(_ err: Int32) -> String {
-    String(cString: strerror(err))
-}
+func errnoString(_ err: Int32) -> String { errnoText(err) }

@@ -1,5 +1,6 @@
 import Glibc
 import JSONCore
+import LinuxSys
 
 /// Container state under a root directory: one directory per container, state.json replaced
 /// atomically, and a lock (flock on the directory) held by each command that changes it, so
@@ -88,6 +89,7 @@ public struct StateStore {
                                        annotations: nil, initStartTime: 0)
             if let recorded = recordedInit(directory: dir) { (state.pid, state.initStartTime) = recorded }
             state.cgroupPath = recordedCgroup(directory: dir)
+            state.cgroupPaths = recordedCgroupPaths(directory: dir)
             state.locked = isLocked(dir)
             return state
         }
@@ -118,9 +120,11 @@ public struct StateStore {
     }
 
     /// Records the container's cgroup before it is made (one write of a new file: cheaper than
-    /// replacing state.json, which then carries it).
-    public func recordCgroup(_ path: String, in handle: Handle) throws(RuntimeError) {
-        try FileSystem.createFile(handle.path + "/cgroup", contents: path)
+    /// replacing state.json, which then carries it): its path, then on cgroup v1 one
+    /// "CONTROLLER DIRECTORY" line per controller.
+    public func recordCgroup(_ path: String, controllers: [String: String] = [:], in handle: Handle) throws(RuntimeError) {
+        let lines = controllers.sorted { $0.key < $1.key }.map { "\n\($0.key) \($0.value)" }.joined()
+        try FileSystem.createFile(handle.path + "/cgroup", contents: path + lines)
     }
 
     /// Adds the parent cgroups create made for it (a systemd slice...), outermost first, for
@@ -142,7 +146,18 @@ public struct StateStore {
 
     func recordedCgroupParents(directory: String) -> [String] {
         guard let bytes = try? FileSystem.readFile(directory + "/cgroup") else { return [] }
-        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").dropFirst().map(String.init)
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").dropFirst().filter { $0.hasPrefix("/") }.map(String.init)
+    }
+
+    /// The v1 "CONTROLLER DIRECTORY" lines of the `cgroup` file (nil: none, cgroup v2).
+    func recordedCgroupPaths(directory: String) -> [String: String]? {
+        guard let bytes = try? FileSystem.readFile(directory + "/cgroup") else { return nil }
+        var out: [String: String] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n").dropFirst() where !line.hasPrefix("/") {
+            guard let space = line.firstIndex(of: " ") else { continue }
+            out[String(line[..<space])] = String(line[line.index(after: space)...])
+        }
+        return out.isEmpty ? nil : out
     }
 
     /// Some command holds the directory's lock (also true for the caller's own handle).
@@ -167,16 +182,7 @@ public struct StateStore {
 
     /// The ids of every container under the root, sorted.
     public func ids() -> [String] {
-        guard let dir = opendir(root) else { return [] }
-        defer { closedir(dir) }
-        var out: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != ".", name != "..", entry.pointee.d_type == UInt8(DT_DIR) { out.append(name) }
-        }
-        return out.sorted()
+        (Files.entries(root, type: UInt8(DT_DIR)) ?? []).sorted()
     }
 
     /// Removes a container's directory whatever it holds (temp files of a cut-short write, the

@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSys
 
 /// Runs a helper program (found on PATH) and returns its stdout.
 public enum Subprocess {
@@ -49,15 +50,7 @@ public enum Subprocess {
     }
 
     static func drain(_ fd: Int32) -> [UInt8] {
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 8192)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            out += buf[0..<n]
-        }
-        close(fd)
-        return out
+        defer { close(fd) }
+        return Files.readAll(fd: fd)
     }
 }

@@ -1,5 +1,4 @@
 import Glibc
-import SwnetCore
 
 var environment: [String: String] = [:]
 var p = environ

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cshim.h"
+#include "cshim_exeseal.h"
 #include "../../Sources/CShim/child.h"
 
 static int passed, failed, skipped;
@@ -203,6 +204,33 @@ static void test_wait_macros(void) {
   CHECK(cs_wifsignaled(9) && cs_wtermsig(9) == 9, "signal 9");
 }
 
+// The sealed memfd copy of the running binary: same bytes, and no write, growth or new seal.
+static void test_exeseal_memfd(void) {
+  int kind = -1;
+  char why[512];
+  int fd = cs_exeseal_open("/nonexistent/x", NULL, 1u << CS_EXESEAL_MEMFD, &kind, why, sizeof why);
+  CHECK(fd >= 0 && kind == CS_EXESEAL_MEMFD, "cs_exeseal_open: %s", why);
+  if (fd < 0) return;
+  struct stat a, b;
+  int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  CHECK(self >= 0 && fstat(self, &a) == 0 && fstat(fd, &b) == 0 && a.st_size == b.st_size &&
+            (a.st_dev != b.st_dev || a.st_ino != b.st_ino), "a copy of the binary's size, not the binary");
+  unsigned char x[4], y[4];
+  CHECK(pread(fd, x, 4, 0) == 4 && pread(self, y, 4, 0) == 4 && !memcmp(x, y, 4), "same first bytes");
+  CHECK(pwrite(fd, x, 1, 0) < 0 && errno == EPERM, "written: %s", strerror(errno));
+  CHECK(ftruncate(fd, 1) < 0 && errno == EPERM, "shrunk");
+  char path[32];
+  cs_fd_path(path, fd);
+  int w = open(path, O_WRONLY);
+  CHECK(w < 0 || (write(w, x, 1) < 0 && errno == EPERM), "written through a reopened descriptor");
+  if (w >= 0) close(w);
+  close(self);
+  close(fd);
+  // Nothing allowed: an error that says so, no descriptor.
+  fd = cs_exeseal_open("/nonexistent/x", NULL, 0, &kind, why, sizeof why);
+  CHECK(fd < 0 && kind == CS_EXESEAL_NONE, "nothing allowed");
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/cshim-test-XXXXXX");
   if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
@@ -215,6 +243,7 @@ int main(void) {
   test_seccomp_export_aarch64();
   test_capability_names();
   test_wait_macros();
+  test_exeseal_memfd();
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
   system(cmd);

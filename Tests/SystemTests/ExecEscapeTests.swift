@@ -29,8 +29,11 @@ struct ExecEscapeTests {
             try? FileManager.default.removeItem(atPath: root)
             try? FileManager.default.removeItem(atPath: hostDir)
         }
+        /// CRUN_SWIFT_EXESEAL for every command (empty: the runtime's own order).
+        var sealing = ""
         func crun(_ args: [String], timeout: Double = 30) throws -> Harness.Result {
-            try Harness.crun(["--root", root] + args, cwd: hostDir, timeout: timeout)
+            try Harness.crun(["--root", root] + args, cwd: hostDir, timeout: timeout,
+                             environment: sealing.isEmpty ? [:] : ["CRUN_SWIFT_EXESEAL": sealing])
         }
         func exec(_ args: [String]) throws -> Harness.Result { try crun(["exec", id] + args) }
         func start(_ config: [String: Any]) throws {
@@ -99,26 +102,45 @@ struct ExecEscapeTests {
         var fields: [String: String]
         var pid: String { fields["pid"] ?? "?" }
         func flag(_ key: String) -> Bool { fields[key] == "1" }
-        /// Descriptors above stdio that name a file (stdio is what exec hands the process).
+        /// Descriptors above stdio that name a file (stdio is what exec hands the process; the
+        /// ptracer's own files are the container's: the test's `cat` of its log shows them).
         var hostFiles: [String] {
             (fields["fds"] ?? "").split(separator: "|").compactMap { entry in
                 let parts = entry.split(separator: ":", maxSplits: 1)
                 guard parts.count == 2, let fd = Int(parts[0]), fd > 2 else { return nil }
                 let link = String(parts[1])
-                for ok in ["pipe:", "socket:", "anon_inode:", "/dev/null", "/dev/pts/"] where link.hasPrefix(ok) { return nil }
+                for ok in ["pipe:", "socket:", "anon_inode:", "/dev/null", "/dev/pts/", "/tmp/ptracer."] where link.hasPrefix(ok) { return nil }
                 return "\(fd) -> \(link)"
             }
         }
         var capEff: UInt64 { UInt64(fields["capeff"] ?? "", radix: 16) ?? 0 }
     }
 
+    /// The host binary as the ptracer takes it: "DEV:INO:SIZE:HASH" (FNV-1a 64 of its first MiB).
+    static func binaryIdentity() throws -> String {
+        var st = stat()
+        #expect(stat(Harness.binary, &st) == 0)
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: Harness.binary))
+        defer { try? handle.close() }
+        var hash: UInt64 = 14695981039346656037
+        for byte in try handle.read(upToCount: 1 << 20) ?? Data() { hash = (hash ^ UInt64(byte)) &* 1099511628211 }
+        return "\(st.st_dev):\(st.st_ino):\(st.st_size):\(String(hash, radix: 16))"
+    }
+
+    static func parse(_ log: String) -> [Sighting] {
+        log.split(separator: "\n").map { line in
+            Sighting(fields: Dictionary(line.split(separator: " ").compactMap { word -> (String, String)? in
+                let kv = word.split(separator: "=", maxSplits: 1)
+                return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
+            }, uniquingKeysWith: { a, _ in a }))
+        }
+    }
+
     /// Runs the ptracer as the container's process, execs into the container 50 times from a
     /// host directory, and returns what the ptracer saw.
     func attack(userNamespace: Bool, seccomp: Bool = false) throws -> [Sighting] {
         let scene = try Scene()
-        var st = stat()
-        #expect(stat(Harness.binary, &st) == 0)
-        let args = ["ptracer", "/tmp/ptracer.log", "\(st.st_dev):\(st.st_ino)", Harness.nsInode("mnt")]
+        let args = ["ptracer", "/tmp/ptracer.log", try Self.binaryIdentity(), Harness.nsInode("mnt")]
         try scene.start(Self.config(args: args, userNamespace: userNamespace, seccomp: seccomp))
         #expect(try scene.waitForFile("/tmp/ptracer.ready"))
         for i in 0..<Self.execs {
@@ -134,14 +156,10 @@ struct ExecEscapeTests {
         // Read before the ptracer stops: it is the container's process, the container ends with it.
         let log = try scene.exec(["cat", "/tmp/ptracer.log"]).stdout
         #expect(try scene.exec(["touch", "/tmp/ptracer.stop"]).status == 0)
-        let sightings = log.split(separator: "\n").map { line in
-            Sighting(fields: Dictionary(line.split(separator: " ").compactMap { word -> (String, String)? in
-                let kv = word.split(separator: "=", maxSplits: 1)
-                return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
-            }, uniquingKeysWith: { a, _ in a }))
-        }
+        let sightings = Self.parse(log)
         #expect(sightings.contains { $0.flag("attached") }, "the ptracer never attached to anything: the test proves nothing\n\(log)")
         for s in sightings {
+            #expect(!s.flag("exe_runtime"), "pid \(s.pid): /proc/PID/exe was the host's runtime binary")
             #expect(!s.flag("hostroot"), "pid \(s.pid) had the host's root")
             #expect(!s.flag("hostcwd"), "pid \(s.pid) had the runtime's host cwd")
             #expect(!s.flag("hostmnt"), "pid \(s.pid) was in the runtime's mount namespace")
@@ -225,10 +243,88 @@ struct ExecEscapeTests {
 
     @Test func inAUserNamespacePtraceOfTheRuntimeFails() throws {
         // The runtime's memory belongs to the host's user namespace and it is not dumpable:
-        // nothing in the container's user namespace may attach to it or open its exe.
-        let sightings = try attack(userNamespace: true)
-        for s in sightings {
-            #expect(!s.flag("exe_runtime"), "pid \(s.pid): the runtime binary was reachable through /proc/PID/exe")
+        // nothing in the container's user namespace may attach to it or open its exe
+        // (attack checks that no exe was the runtime binary).
+        _ = try attack(userNamespace: true)
+    }
+
+    /// CVE-2019-5736: the attacker (CAP_SYS_PTRACE, no user namespace) keeps every
+    /// /proc/PID/exe of the runtime's size it sees while the runtime execs into its container 50
+    /// times and while the init of a second container joining its pid namespace waits for
+    /// `start`; once every runtime process has exited it tries each descriptor again. None may
+    /// be the host binary (st_dev/st_ino) nor writable; one at least must hold the runtime's
+    /// bytes, or the attack never reached the runtime and the test proves nothing. `sealing`:
+    /// the mechanism forced through CRUN_SWIFT_EXESEAL ("": the runtime's first choice).
+    @Test(arguments: ["", "overlay-path", "memfd"])
+    func aHeldRuntimeExeIsNeverTheHostBinary(sealing: String) throws {
+        let scene = try Scene()
+        scene.sealing = sealing
+        // A host directory shared with the container: the test reads the ptracer's results
+        // and stops it without running the runtime (which would keep its binary busy).
+        let exchange = scene.hostDir + "-x"
+        try FileManager.default.createDirectory(atPath: exchange, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: exchange) }
+        var config = Self.config(args: ["ptracer", "/x/ptracer.log", try Self.binaryIdentity(), Harness.nsInode("mnt"), "/x/stop"])
+        config["mounts"] = (config["mounts"] as? [[String: Any]] ?? []) + [["destination": "/x", "type": "bind", "source": exchange, "options": ["rbind", "rw"]]]
+        try scene.start(config)
+        func waitFor(_ file: String) -> Bool {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline { if FileManager.default.fileExists(atPath: exchange + "/" + file) { return true } }
+            return false
         }
+        #expect(waitFor("ptracer.ready"))
+        let debug = try scene.crun(["--debug", "exec", scene.id, "true"])
+        #expect(debug.status == 0, "\(debug.stderr)")
+        let expected = ["": "layers by descriptor", "overlay-path": "layers by path", "memfd": "sealed memfd copy"][sealing]!
+        #expect(debug.stderr.contains("exeseal: the runtime runs from") && debug.stderr.contains(expected), "--debug does not say the sealing used:\n\(debug.stderr)")
+        for i in 0..<Self.execs {
+            let r = try scene.exec(["true"])
+            #expect(r.status == 0, "exec \(i): \(r.stderr)")
+        }
+        // A pod member: its init is the runtime's code, in the attacker's pid namespace, until `start`.
+        let state = try JSONSerialization.jsonObject(with: Data(try scene.crun(["state", scene.id]).stdout.utf8)) as? [String: Any]
+        var member = Harness.baseConfig(args: ["true"])
+        member.edit("linux") { $0["namespaces"] = [["type": "mount"], ["type": "pid", "path": "/proc/\(state?["pid"] as? Int ?? 0)/ns/pid"]] }
+        member.removeValue(forKey: "hostname")
+        let b = try Harness.TempBundle(config: member)
+        let memberID = scene.id + "-m"
+        let c = try scene.crun(["create", "--bundle", b.path, memberID])
+        #expect(c.status == 0, "\(c.stderr)")
+        let memberState = try JSONSerialization.jsonObject(with: Data(try scene.crun(["state", memberID]).stdout.utf8)) as? [String: Any]
+        // Its pid as the ptracer sees it (the last NSpid): wait until the ptracer has logged it.
+        let status = (try? String(contentsOfFile: "/proc/\(memberState?["pid"] as? Int ?? 0)/status", encoding: .utf8)) ?? ""
+        let nspid = status.split(separator: "\n").first { $0.hasPrefix("NSpid:") }?.split(whereSeparator: { $0 == "\t" || $0 == " " }).last.map(String.init) ?? "?"
+        let log = exchange + "/ptracer.log"
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("pid=\(nspid) ") {}
+        #expect(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("pid=\(nspid) "), "the ptracer never saw the waiting init (pid \(nspid))")
+        _ = try scene.crun(["delete", "--force", memberID])
+        FileManager.default.createFile(atPath: exchange + "/stop", contents: nil)
+        #expect(waitFor("ptracer.done"), "the ptracer did not finish")
+        let sightings = Self.parse((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        for s in sightings where s.fields["held"] == nil {
+            #expect(!s.flag("exe_runtime"), "pid \(s.pid): /proc/PID/exe was the host's runtime binary")
+            #expect(!s.flag("exe_writable"), "pid \(s.pid): /proc/PID/exe opened for writing")
+        }
+        let held = sightings.filter { $0.fields["same"] != nil }
+        for h in held {
+            #expect(!h.flag("same"), "pid \(h.pid): the held exe descriptor is the host binary")
+            #expect(!h.flag("writable"), "pid \(h.pid): the held exe descriptor was written after the runtime exited")
+        }
+        #expect(held.contains { $0.flag("content") }, "no held exe had the runtime's bytes: the attack never reached the runtime\n\(sightings.map(\.fields))")
+    }
+
+    /// No sealing mechanism: a container that shares the runtime's user namespace gets nothing
+    /// cloned into it, with an error that says why; one with its own user namespace still runs.
+    @Test func withoutASealedBinaryNothingIsClonedIntoTheContainer() throws {
+        let scene = try Scene()
+        try scene.start(Self.config(args: ["sleep", "1000"]))
+        scene.sealing = "none-such"
+        let r = try scene.exec(["true"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("could not be sealed") && r.stderr.contains("unknown mechanism \"none-such\""), "\(r.stderr)")
+        let bundle = try Harness.TempBundle(config: Self.config(args: ["true"], userNamespace: true))
+        let inUserNamespace = try Harness.crun(["--root", scene.root, "run", bundle.path], environment: ["CRUN_SWIFT_EXESEAL": "none-such"])
+        #expect(inUserNamespace.status == 0, "\(inUserNamespace.stderr)")
     }
 }

@@ -93,9 +93,11 @@ enum Harness {
     /// timeout only catches a hang: it is generous, the suite must pass on a loaded machine.
     @discardableResult
     static func crun(_ arguments: [String], cwd: String? = nil, stdin: FileHandle? = nil, timeout: Double = 120,
-                     extraFds: [Int32] = [], onStart: ((Process) -> Void)? = nil) throws -> Result {
+                     extraFds: [Int32] = [], environment: [String: String] = [:],
+                     onStart: ((Process) -> Void)? = nil) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         p.arguments = arguments.contains { $0 == "--root" || $0.hasPrefix("--root=") } ? arguments : ["--root", stateRoot] + arguments
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         // Files, not pipes: after `create` the waiting init keeps the runtime's stdio open (it
@@ -195,6 +197,9 @@ enum Harness {
     /// Where the cgroup2 hierarchy is, and whether this host is hybrid (v1 controllers).
     static let hybridCgroups = !isCgroup2("/sys/fs/cgroup") && isCgroup2("/sys/fs/cgroup/unified")
     static let cgroupMount = hybridCgroups ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup"
+    /// v1 controllers mounted under /sys/fs/cgroup (the runtime then drives cgroup v1).
+    static let v1Cgroups: Bool = ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "")
+        .split(separator: "\n").contains { $0.contains(" /sys/fs/cgroup/memory ") && $0.contains(" - cgroup ") }
     static func isCgroup2(_ path: String) -> Bool {
         FileManager.default.fileExists(atPath: path + "/cgroup.controllers")
     }

@@ -103,6 +103,24 @@ import Testing
         #expect(p.mounts[4].sysfsFallback)
     }
 
+    @Test func cgroupMountOnAV1HostBecomesItsHierarchies() throws {
+        var v1 = planner
+        v1.cgroupHost = {
+            .v1(CgroupV1Mounts(hierarchies: [.init(mountPoint: "/sys/fs/cgroup/memory", root: "/", controllers: ["memory"]),
+                                             .init(mountPoint: "/sys/fs/cgroup/cpu,cpuacct", root: "/", controllers: ["cpu", "cpuacct"])]),
+                unified: CgroupHierarchy(mount: "/sys/fs/cgroup/unified", hybrid: true))
+        }
+        let mount = #", "mounts": [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "ro"]}]"#
+        let p = try v1.plan(try Bundle.decodeSpec(Array(config(mount, linux: #""namespaces": [{"type": "mount"}, {"type": "cgroup"}]"#).utf8)), bundle: "/bundle", options: PlanOptions())
+        #expect(p.mounts.map(\.destination) == ["/sys/fs/cgroup", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/unified"])
+        #expect(p.mounts.map { $0.fstype ?? "" } == ["tmpfs", "cgroup", "cgroup", "cgroup2"])
+        #expect(p.mounts[0].flags & CS_MS_RDONLY == 0 && p.mounts[1].flags & CS_MS_RDONLY != 0)  // the tmpfs stays writable for the mount points
+        #expect(p.mounts[2].data == "cpu,cpuacct" && p.mounts[3].data == nil)
+        // Without a cgroup namespace the hierarchies would show the host's whole tree: cgroup2 as before.
+        let shared = try v1.plan(try Bundle.decodeSpec(Array(config(mount).utf8)), bundle: "/bundle", options: PlanOptions())
+        #expect(shared.mounts.map { $0.fstype ?? "" } == ["cgroup2"])
+    }
+
     @Test func missingBindSourceIsAConfigError() {
         #expect(throws: RuntimeError.self) {
             try plan(config(#", "mounts": [{"destination": "/x", "type": "bind", "source": "/nope"}]"#))

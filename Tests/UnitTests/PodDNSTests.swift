@@ -1,7 +1,11 @@
 import Foundation
 import JSONCore
 @testable import CrunRuntime
-@testable import SwnetCore
+@testable import CNI
+@testable import IPAM
+@testable import SwnetBridge
+@testable import SwnetDNS
+@testable import swnet
 import Testing
 
 /// The logic of swnet's DNS (packets, zone answers, the registry, names, result dns) and of

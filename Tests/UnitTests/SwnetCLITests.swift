@@ -1,4 +1,8 @@
-@testable import SwnetCore
+@testable import CNI
+@testable import IPAM
+@testable import SwnetBridge
+@testable import SwnetDNS
+@testable import swnet
 import Testing
 
 /// The command line refuses what it does not know before doing anything (issue 16.8).

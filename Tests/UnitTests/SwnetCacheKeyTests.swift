@@ -1,6 +1,10 @@
 import Foundation
 import JSONCore
-@testable import SwnetCore
+@testable import CNI
+@testable import IPAM
+@testable import SwnetBridge
+@testable import SwnetDNS
+@testable import swnet
 import Testing
 
 /// Keys built from ids, ifnames and network names that hold `-`, `_` and `.` are never misread.

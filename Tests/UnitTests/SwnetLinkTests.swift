@@ -1,44 +1,25 @@
 import Glibc
-@testable import SwnetCore
+import Netlink
+import NetlinkTesting
+@testable import CNI
+@testable import IPAM
+@testable import SwnetBridge
+@testable import SwnetDNS
+@testable import swnet
 import Testing
 
-/// A node's (or pod's) links in memory; records every change requested.
-final class FakeLinks: LinkTable {
-    var links: [LinkRecord]
-    var log: [String] = []
+/// A node's (or pod's) links in memory (RecordingNetlink); `log` is what was asked of it.
+final class FakeLinks {
+    let host = RecordingNetlink()
+    let ns: RecordingNetlink.Namespace
 
-    init(_ links: [LinkRecord] = []) { self.links = links }
-
-    func record(_ name: String) throws(CNIError) -> LinkRecord? { links.first { $0.name == name } }
-    func records() throws(CNIError) -> [LinkRecord] { links }
-
-    func setup(index: Int32, name: String, alias: String) -> Int32 {
-        if links.contains(where: { $0.name == name && $0.index != index }) { return -EEXIST }
-        guard let i = links.firstIndex(where: { $0.index == index }) else { return -ENODEV }
-        links[i].name = name
-        links[i].alias = alias
-        log.append("setup \(index) \(name)")
-        return 0
+    init(_ links: [LinkInfo] = [], namespace: String = "node") {
+        ns = namespace == "node" ? host.nodeNamespace : host.addNamespace(namespace)
+        ns.table = links
     }
 
-    func delete(index: Int32) -> Int32 {
-        guard let i = links.firstIndex(where: { $0.index == index }) else { return -ENODEV }
-        log.append("delete \(links[i].name)")
-        links.remove(at: i)
-        return 0
-    }
-
-    func retire(index: Int32) -> String? {
-        guard let i = links.firstIndex(where: { $0.index == index }) else { return nil }
-        log.append("retire \(links[i].name)")
-        links[i].name = "swdel\(index)"
-        return links[i].name
-    }
-
-    func reap(_ name: String) {
-        log.append("reap \(name)")
-        links.removeAll { $0.name == name }
-    }
+    var links: [LinkInfo] { ns.table }
+    var log: [String] { host.calls(in: ns.namespace) }
 }
 
 @Suite struct HostVethTests {
@@ -55,9 +36,9 @@ final class FakeLinks: LinkTable {
 
     @Test func aClashTakesTheNextNameAndLeavesTheOtherAlone() throws {
         let aAlias = HostVeth.alias(containerID: a.id, ifname: a.ifname)
-        let node = FakeLinks([LinkRecord(index: 3, name: "vethcb930e0e", master: 2, alias: aAlias),
-                              LinkRecord(index: 9, name: "swtmp00000001", master: 2)])
-        let name = try HostVeth.claim(node, index: 9, containerID: b.id, ifname: b.ifname)
+        let node = FakeLinks([LinkInfo(index: 3, name: "vethcb930e0e", master: 2, alias: aAlias),
+                              LinkInfo(index: 9, name: "swtmp00000001", master: 2)])
+        let name = try HostVeth.claim(node.ns, index: 9, containerID: b.id, ifname: b.ifname)
         #expect(name == HostVeth.candidates(containerID: b.id, ifname: b.ifname)[1])
         #expect(!node.log.contains { $0.hasPrefix("delete") })
         #expect(node.links.contains { $0.index == 3 && $0.name == "vethcb930e0e" && $0.alias == aAlias })
@@ -65,28 +46,28 @@ final class FakeLinks: LinkTable {
 
     @Test func aLinkWithoutOurAliasIsNeverTaken() throws {
         // A veth of that name with no alias (another tool's, or an older swnet's): not provably ours.
-        let node = FakeLinks([LinkRecord(index: 3, name: "vethcb930e0e", master: 2),
-                              LinkRecord(index: 9, name: "swtmp00000001", master: 2)])
-        _ = try HostVeth.claim(node, index: 9, containerID: a.id, ifname: a.ifname)
+        let node = FakeLinks([LinkInfo(index: 3, name: "vethcb930e0e", master: 2),
+                              LinkInfo(index: 9, name: "swtmp00000001", master: 2)])
+        _ = try HostVeth.claim(node.ns, index: 9, containerID: a.id, ifname: a.ifname)
         #expect(node.links.contains { $0.index == 3 } && !node.log.contains { $0.hasPrefix("delete") })
     }
 
     @Test func ourLeftoverIsReplaced() throws {
         let alias = HostVeth.alias(containerID: a.id, ifname: a.ifname)
-        let node = FakeLinks([LinkRecord(index: 3, name: "vethcb930e0e", master: 2, alias: alias),
-                              LinkRecord(index: 9, name: "swtmp00000001", master: 2)])
-        let name = try HostVeth.claim(node, index: 9, containerID: a.id, ifname: a.ifname)
+        let node = FakeLinks([LinkInfo(index: 3, name: "vethcb930e0e", master: 2, alias: alias),
+                              LinkInfo(index: 9, name: "swtmp00000001", master: 2)])
+        let name = try HostVeth.claim(node.ns, index: 9, containerID: a.id, ifname: a.ifname)
         #expect(name == "vethcb930e0e")
         #expect(node.log == ["delete vethcb930e0e", "setup 9 vethcb930e0e"])
     }
 
     @Test func everyNameTakenIsAClearError() {
         var links = HostVeth.candidates(containerID: a.id, ifname: a.ifname).enumerated().map {
-            LinkRecord(index: Int32(10 + $0.offset), name: $0.element, master: 2, alias: "swnet:other/eth0")
+            LinkInfo(index: Int32(10 + $0.offset), name: $0.element, master: 2, alias: "swnet:other/eth0")
         }
-        links.append(LinkRecord(index: 9, name: "swtmp00000001", master: 2))
+        links.append(LinkInfo(index: 9, name: "swtmp00000001", master: 2))
         let node = FakeLinks(links)
-        #expect(throws: CNIError.self) { try HostVeth.claim(node, index: 9, containerID: a.id, ifname: a.ifname) }
+        #expect(throws: CNIError.self) { try HostVeth.claim(node.ns, index: 9, containerID: a.id, ifname: a.ifname) }
         #expect(node.links.count == HostVeth.alternatives + 1)
     }
 
@@ -94,49 +75,49 @@ final class FakeLinks: LinkTable {
         let aAlias = HostVeth.alias(containerID: a.id, ifname: a.ifname)
         let bAlias = HostVeth.alias(containerID: b.id, ifname: b.ifname)
         let bName = HostVeth.candidates(containerID: b.id, ifname: b.ifname)[1]
-        let node = FakeLinks([LinkRecord(index: 3, name: "vethcb930e0e", master: 2, alias: aAlias),
-                              LinkRecord(index: 4, name: bName, master: 2, alias: bAlias)])
-        let pod = FakeLinks([LinkRecord(index: 2, name: "eth0")])
-        try HostVeth.detach(node: node, pod: pod, containerID: b.id, ifname: b.ifname)
+        let node = FakeLinks([LinkInfo(index: 3, name: "vethcb930e0e", master: 2, alias: aAlias),
+                              LinkInfo(index: 4, name: bName, master: 2, alias: bAlias)])
+        let pod = FakeLinks([LinkInfo(index: 2, name: "eth0")], namespace: "/run/netns/p")
+        try HostVeth.detach(node: node.ns, pod: pod.ns, containerID: b.id, ifname: b.ifname)
         #expect(node.links.map(\.name) == ["vethcb930e0e"])
         #expect(node.log == ["retire \(bName)", "reap swdel4"])
         // Both names were free at once: the pod's end was renamed too.
         #expect(pod.log == ["retire eth0"] && !pod.links.contains { $0.name == "eth0" })
         // Again, and with the namespace gone: nothing to do, no error, a's veth untouched.
-        try HostVeth.detach(node: node, pod: pod, containerID: b.id, ifname: b.ifname)
-        try HostVeth.detach(node: node, pod: nil, containerID: b.id, ifname: b.ifname)
+        try HostVeth.detach(node: node.ns, pod: pod.ns, containerID: b.id, ifname: b.ifname)
+        try HostVeth.detach(node: node.ns, pod: nil, containerID: b.id, ifname: b.ifname)
         #expect(node.links.map(\.name) == ["vethcb930e0e"])
     }
 
     @Test func delOfAVethWithoutAliasGoesThroughThePodEnd() throws {
         // An older swnet's veth (no alias): the pod end takes its peer.
-        let node = FakeLinks([LinkRecord(index: 3, name: "vethcb930e0e", master: 2)])
-        let pod = FakeLinks([LinkRecord(index: 2, name: "eth0")])
-        try HostVeth.detach(node: node, pod: pod, containerID: a.id, ifname: a.ifname)
+        let node = FakeLinks([LinkInfo(index: 3, name: "vethcb930e0e", master: 2)])
+        let pod = FakeLinks([LinkInfo(index: 2, name: "eth0")], namespace: "/run/netns/p")
+        try HostVeth.detach(node: node.ns, pod: pod.ns, containerID: a.id, ifname: a.ifname)
         #expect(node.log.isEmpty)
         #expect(pod.log == ["retire eth0", "reap swdel2"])
     }
 
     @Test func gcKeepsValidAttachmentsAndRemovesTheRest() throws {
-        func host(_ id: String, _ ifname: String, index: Int32, k: Int = 0) -> LinkRecord {
-            LinkRecord(index: index, name: HostVeth.candidates(containerID: id, ifname: ifname)[k], master: 2,
+        func host(_ id: String, _ ifname: String, index: Int32, k: Int = 0) -> LinkInfo {
+            LinkInfo(index: index, name: HostVeth.candidates(containerID: id, ifname: ifname)[k], master: 2,
                        alias: HostVeth.alias(containerID: id, ifname: ifname))
         }
         let node = FakeLinks([
             host("live-net", "net-1", index: 10),
             host("a.b_c", "e.t_h-0", index: 11, k: 1),
             host("dead", "eth0", index: 12),
-            LinkRecord(index: 13, name: HostVeth.candidates(containerID: "old", ifname: "eth0")[0], master: 2),  // older swnet, live
-            LinkRecord(index: 14, name: "vethdeadbeef", master: 2),  // older swnet, no attachment
-            LinkRecord(index: 15, name: "swtmp12345678", master: 2),  // an ADD that died
-            LinkRecord(index: 16, name: "swdel12345678", master: 2, alias: HostVeth.alias(containerID: "live-net", ifname: "net-1")),
-            LinkRecord(index: 17, name: "vethforeign00", master: 5, alias: "swnet:dead/eth0"),  // another bridge
-            LinkRecord(index: 18, name: "enp1s0", master: 2),  // not a veth of ours
+            LinkInfo(index: 13, name: HostVeth.candidates(containerID: "old", ifname: "eth0")[0], master: 2),  // older swnet, live
+            LinkInfo(index: 14, name: "vethdeadbeef", master: 2),  // older swnet, no attachment
+            LinkInfo(index: 15, name: "swtmp12345678", master: 2),  // an ADD that died
+            LinkInfo(index: 16, name: "swdel12345678", master: 2, alias: HostVeth.alias(containerID: "live-net", ifname: "net-1")),
+            LinkInfo(index: 17, name: "vethforeign00", master: 5, alias: "swnet:dead/eth0"),  // another bridge
+            LinkInfo(index: 18, name: "enp1s0", master: 2),  // not a veth of ours
         ])
         let valid = [NetworkConfig.Attachment(containerID: "live-net", ifname: "net-1"),
                      NetworkConfig.Attachment(containerID: "a.b_c", ifname: "e.t_h-0"),
                      NetworkConfig.Attachment(containerID: "old", ifname: "eth0")]
-        let deleted = try HostVeth.collect(node, bridge: 2, valid: valid)
+        let deleted = try HostVeth.collect(node.ns, bridge: 2, valid: valid)
         #expect(Set(deleted) == [HostVeth.candidates(containerID: "dead", ifname: "eth0")[0], "vethdeadbeef", "swtmp12345678", "swdel12345678"])
         #expect(Set(node.links.map(\.index)) == [10, 11, 13, 17, 18])
     }

@@ -1,6 +1,10 @@
 import Foundation
 import JSONCore
-@testable import SwnetCore
+@testable import CNI
+@testable import IPAM
+@testable import SwnetBridge
+@testable import SwnetDNS
+@testable import swnet
 import Testing
 
 @Suite struct IPAddressTests {

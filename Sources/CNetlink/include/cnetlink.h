@@ -81,17 +81,20 @@ int nl_route_count(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t d
 // (NFPROTO_INET = 1, ...) in one batch; `key` in network order. Adding an element that is
 // there is fine. 0 or -errno (-ENOENT: no such table or set).
 int nl_nft_set_element(int add, int family, const char *table, const char *set, const uint8_t *key, uint32_t key_len);
+// The same for `count` (at most 16) elements in one batch, all or nothing: element i of set
+// sets[i], key of key_lens[i] bytes at keys + 16 * i. The first error, if any.
+int nl_nft_set_elements(int add, int family, const char *table, uint32_t count, const char *const *sets,
+                        const uint8_t *keys, const uint8_t *key_lens);
+// ipMasq for one network and family, in one batch (NFPROTO_INET): table `table` and its NAT
+// postrouting chain `chain` (made if missing), the set `set` of pod addresses (`set_id`: any
+// number unique in the batch), and the rule
+//   meta nfproto ipv4|ipv6 <family> saddr @set <family> daddr != net ... masquerade comment C
+// with one `daddr != net/prefix` per exempted network: `count` (at most 24) addresses of 16
+// bytes each in `nets` (the first 4 for IPv4), prefixes in `prefixes`. 0 or -errno; nothing is
+// changed on error. Call it only when the set is missing (the rule would be added twice).
+int nl_nft_masq_setup(const char *table, const char *chain, const char *set, uint32_t set_id, int v4,
+                      const uint8_t *nets, const uint8_t *prefixes, uint32_t count, const char *comment);
 
-// Writes a sysctl of the current network namespace ("net/ipv4/ip_forward").
-int nl_sysctl(const char *key, const char *value);
-// Closes every descriptor from `first` on. 0 or -errno.
-int nl_close_from(int first);
-
-// POSIX_SPAWN_SETSID (a GNU extension Swift does not see).
-short nl_spawn_setsid_flag(void);
-
-// Replaces a small file's contents (best effort). 0 or -errno.
-int nl_write_file(const char *path, const char *text);
 // The inode of a network namespace file (to tell namespaces apart), or 0.
 uint64_t nl_netns_inode(const char *path);
 // Opens a netns file (O_RDONLY|O_CLOEXEC) and checks it is one. fd or -errno.

@@ -73,17 +73,18 @@ def pod_config(name, uid=None):
         hostname=name, log_directory=log_dir,
         dns_config=pb.DNSConfig(servers=[GATEWAY], searches=["pods.local"], options=["ndots:1"]),
         labels={"app": name},
-        linux=pb.LinuxPodSandboxConfig(security_context=pb.LinuxSandboxSecurityContext(
+        # The kubelet's cgroupfs driver names a pod's cgroup after its QoS class and uid.
+        linux=pb.LinuxPodSandboxConfig(cgroup_parent=f"/kubepods/besteffort/pod{uid}", security_context=pb.LinuxSandboxSecurityContext(
             namespace_options=pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD))))
 
 
-def container_config(name, command, attempt_no=0, security=None):
+def container_config(name, command, attempt_no=0, security=None, resources=None):
     security = security or pb.LinuxContainerSecurityContext()
     security.namespace_options.CopyFrom(pb.NamespaceOption(network=pb.POD, pid=pb.CONTAINER, ipc=pb.POD))
     return pb.ContainerConfig(
         metadata=pb.ContainerMetadata(name=name, attempt=attempt_no), image=pb.ImageSpec(image=IMAGE),
         command=command, log_path=f"{name}/{attempt_no}.log", labels={"container": name},
-        linux=pb.LinuxContainerConfig(security_context=security))
+        linux=pb.LinuxContainerConfig(security_context=security, resources=resources))
 
 
 def run_pod(name):
@@ -182,6 +183,46 @@ def check_clean(name):
           {}, {} if left is True else left)
 
 
+# --- cgroups, as this shell sees them (inside scripts/cgroup-sandbox: below its parents) --------
+
+def _cgroup_mounts():
+    """(mount point, controllers) of every cgroup hierarchy; cgroup2's controllers are []."""
+    out = []
+    for line in open("/proc/self/mountinfo"):
+        f = line.split()
+        dash = f.index("-")
+        if f[dash + 1] == "cgroup2":
+            out.append((f[4], []))
+        elif f[dash + 1] == "cgroup":
+            out.append((f[4], [o for o in f[dash + 3].split(",") if o not in ("rw", "ro") and "=" not in o]))
+    return out
+
+
+V1 = os.path.exists("/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
+def cgroup_file(path, v1_controller, v1_file, v2_file):
+    """A file of cgroup `path`: in v1_controller's hierarchy (v1 or hybrid host) or the cgroup2 one."""
+    for mount, controllers in _cgroup_mounts():
+        if (V1 and v1_controller in controllers) or (not V1 and not controllers):
+            try:
+                return open(f"{mount}{path}/{v1_file if V1 else v2_file}").read().strip()
+            except OSError as e:
+                return f"({e.strerror}: {mount}{path}/{v1_file if V1 else v2_file})"
+    return "(no hierarchy)"
+
+
+def cgroup_dirs(path):
+    """The hierarchies (with controllers, or cgroup2) where cgroup `path` exists, and how many of them hold processes."""
+    dirs = [m + path for m, c in _cgroup_mounts() if (c or not V1 or m.endswith("/unified")) and os.path.isdir(m + path)]
+    populated = [d for d in dirs if open(d + "/cgroup.procs").read().strip()]
+    return dirs, populated
+
+
+def expected_hierarchies():
+    return len([m for m, c in _cgroup_mounts() if c or not V1 or m.endswith("/unified")])
+
+
 # --- the tests ---------------------------------------------------------------------------------
 
 def lifecycle():
@@ -207,12 +248,6 @@ def lifecycle():
     if not (w and s):
         return
     check("ContainerStatus: running", pb.CONTAINER_RUNNING, status(w).state)
-    if os.environ.get("CRI_CGROUPS_DISABLED"):
-        # crun-swift's warning about the resources it could not apply is in the shim's log.json
-        # (where containerd reads the runtime's messages), not in the container's log (below).
-        shim_log = f"{D}/state/io.containerd.runtime.v2.task/k8s.io/{w}/log.json"
-        text = open(shim_log).read() if os.path.exists(shim_log) else ""
-        check_true("crun-swift's warning went to the shim's log.json", '"level":"warning","msg":"linux.resources' in text, text)
     check_true("ContainerStatus: started_at set", status(w).started_at > 0)
 
     r = attempt("ExecSync", lambda: exec_sync(w, ["sh", "-c", "hostname; id -u; readlink /proc/1/exe"]))
@@ -315,6 +350,55 @@ def security_context():
     check_clean("securityContext")
 
 
+def cgroups():
+    """The pod's cgroups as the kubelet's cgroupfs driver asks for them: the pause container with
+    the CRI's cpu.shares 2, a container's limits in its own cgroup in every hierarchy, its own
+    numbers in ContainerStats, one over its memory limit OOMKilled, nothing of any left after
+    RemovePodSandbox."""
+    p = attempt("cgroups: RunPodSandbox", lambda: run_pod("pod-c"))
+    if not p:
+        return
+    pod, config = p
+    parent = config.linux.cgroup_parent
+    n = expected_hierarchies()
+    dirs, populated = cgroup_dirs(f"{parent}/{pod}")
+    check("cgroups: the pause container is in its cgroup (cgroup_parent/id) in every hierarchy", (n, n), (len(dirs), len(populated)))
+    check("cgroups: the pause container's cpu.shares 2 (cgroup v2: cpu.weight 1)", "2" if V1 else "1",
+          cgroup_file(f"{parent}/{pod}", "cpu", "cpu.shares", "cpu.weight"))
+    resources = pb.LinuxContainerResources(cpu_shares=512, cpu_quota=50000, cpu_period=100000, memory_limit_in_bytes=64 << 20)
+    app = container_config("app", ["sh", "-c", "while :; do :; done"], resources=resources)
+    c = attempt("cgroups: a container with cpu and memory limits", lambda: start_container(pod, config, app))
+    if c:
+        path = f"{parent}/{c}"
+        dirs, populated = cgroup_dirs(path)
+        check("cgroups: the container is in its cgroup in every hierarchy", (n, n), (len(dirs), len(populated)))
+        check("cgroups: the container's limits in its files",
+              ("512", "50000", str(64 << 20)) if V1 else ("20", "50000 100000", str(64 << 20)),
+              (cgroup_file(path, "cpu", "cpu.shares", "cpu.weight"), cgroup_file(path, "cpu", "cpu.cfs_quota_us", "cpu.max"),
+               cgroup_file(path, "memory", "memory.limit_in_bytes", "memory.max")))
+        # ContainerStats through the shim's cgroup reader: usage within the container's own limit
+        # and no more cpu time than its own counter (the host's numbers would be far above).
+        st = wait_for(lambda: (lambda s: s if s.cpu.usage_core_nano_seconds.value > 0 else None)(
+            rt.ContainerStats(pb.ContainerStatsRequest(container_id=c), timeout=RPC_TIMEOUT).stats))
+        own_cpu = cgroup_file(path, "cpuacct", "cpuacct.usage", "cpu.stat")
+        own_cpu = int(own_cpu) if own_cpu.isdigit() else int(re.search(r"usage_usec (\d+)", own_cpu).group(1)) * 1000
+        check_true("ContainerStats: the container's own memory and cpu numbers",
+                   st and 0 < st.memory.usage_bytes.value <= 64 << 20 and 0 < st.cpu.usage_core_nano_seconds.value <= own_cpu,
+                   f"{str(st).replace(chr(10), ' ')} own cpu {own_cpu}")
+    # Over its memory limit: the OOM killer ends the container, and containerd's shim (watching
+    # the container's memory cgroup) reports it as the kubelet expects.
+    hog = container_config("hog", ["tail", "/dev/zero"], resources=pb.LinuxContainerResources(memory_limit_in_bytes=16 << 20))
+    h = attempt("cgroups: a container that outgrows its 16 MiB memory limit", lambda: start_container(pod, config, hog))
+    if h:
+        wait_for(lambda: exited(h))
+        sh = status(h)
+        check("cgroups: OOM-killed: exit 137, reason OOMKilled", (pb.CONTAINER_EXITED, 137, "OOMKilled"), (sh.state, sh.exit_code, sh.reason))
+    attempt("cgroups: StopPodSandbox + RemovePodSandbox", lambda: remove_pod(pod))
+    left = [d for x in [pod, c, h] if x for d in cgroup_dirs(f"{parent}/{x}")[0]]
+    check("cgroups: nothing of the pause container or the containers left in any hierarchy", [], left)
+    check_clean("cgroups")
+
+
 def concurrent_pods(n=20):
     def one(i):
         pod, config = run_pod(f"many-{i}")
@@ -345,6 +429,7 @@ def concurrent_pods(n=20):
 lifecycle()
 restart_in_sandbox()
 security_context()
+cgroups()
 concurrent_pods()
 print(f"cri: {passed} passed, {failed} failed")
 sys.exit(0 if failed == 0 else 1)

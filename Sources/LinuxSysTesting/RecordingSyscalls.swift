@@ -1,0 +1,62 @@
+import Glibc
+import LinuxSys
+
+/// Syscalls for unit tests: every call is recorded in `calls` ("sysctl net/ipv4/ip_forward=1",
+/// "spawn /proc/self/exe dns-server ...", "checkpoint after-veth"). Files are real (tests
+/// point every root at a temp dir); sysctls and programs are only recorded. A call whose
+/// record starts with a key of `failures` fails with that errno instead.
+public final class RecordingSyscalls: Syscalls {
+    public private(set) var calls: [String] = []
+    public var failures: [String: Int32] = [:]
+    /// What a spawned program "does": its exit code for `wait`/`poll` (default 0).
+    public var exitCode: Int32 = 0
+    private var clock = 0.0
+    private var nextPid: pid_t = 100_000
+    private let real = LinuxSyscalls()
+
+    public init() {}
+
+    private func record(_ call: String) throws(SysError) {
+        calls.append(call)
+        for (prefix, e) in failures where call.hasPrefix(prefix) { throw SysError(call, errno: e) }
+    }
+
+    public func readFile(_ path: String) throws(SysError) -> [UInt8] {
+        try record("read \(path)")
+        return try real.readFile(path)
+    }
+    public func writeFile(_ path: String, _ text: String) throws(SysError) {
+        try record("write \(path)")
+        try real.writeFile(path, text)
+    }
+    public func replaceFile(_ path: String, _ text: String) throws(SysError) {
+        try record("replace \(path)")
+        try real.replaceFile(path, text)
+    }
+    public func makeDirectories(_ path: String, mode: mode_t) throws(SysError) {
+        try record("mkdir \(path)")
+        try real.makeDirectories(path, mode: mode)
+    }
+    public func entries(_ directory: String) -> [String]? { real.entries(directory) }
+    public func exists(_ path: String) -> Bool { real.exists(path) }
+    public func isExecutable(_ path: String) -> Bool { real.isExecutable(path) }
+    public func remove(_ path: String) {
+        calls.append("remove \(path)")
+        real.remove(path)
+    }
+    public func sysctl(_ key: String, _ value: String) throws(SysError) { try record("sysctl \(key)=\(value)") }
+
+    public func spawn(_ path: String, _ argv: [String], _ options: Spawn.Options) throws(SysError) -> Spawn.Child {
+        try record((["spawn", path] + argv.dropFirst()).joined(separator: " "))
+        nextPid += 1
+        return Spawn.Child(pid: nextPid, output: nil)
+    }
+    public func wait(_ pid: pid_t) -> Int32 { exitCode }
+    public func poll(_ pid: pid_t) -> Int32? { exitCode }
+    public func signal(_ pid: pid_t, _ signal: Int32) { calls.append("signal \(pid) \(signal)") }
+
+    /// Time passes only when slept.
+    public func monotonicSeconds() -> Double { clock }
+    public func sleep(microseconds: UInt32) { clock += Double(microseconds) / 1e6 }
+    public func checkpoint(_ name: String) { calls.append("checkpoint \(name)") }
+}
