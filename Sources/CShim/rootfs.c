@@ -186,13 +186,10 @@ static int remount(const char *path, unsigned long flags) {
   return mount(NULL, path, NULL, flags | MS_REMOUNT | locked_flags(path), NULL);
 }
 
-// ---- proc of a joined pid namespace ----
+// ---- proc mounted by the second step (pidns.c) ----
 //
-// proc shows the pid namespace of the process that creates it. In two steps (a pid namespace
-// joined by path, spawn.c) this process stays outside that namespace on purpose (nothing there
-// may see a process holding the host's root), only its children are born in it. So the pid
-// namespace is named explicitly: procfs's `pidns` option, given our pid_for_children.
-// Returns 0, or -1 with errno; *no_option is set when the kernel lacks the option.
+// There /proc is not mounted yet, so /proc/self/fd/N cannot name the destination: the proc
+// filesystem is made with fsopen and attached to the destination's descriptor.
 
 static uint64_t attrs_of(unsigned long flags) {
   uint64_t a = 0;
@@ -206,26 +203,17 @@ static uint64_t attrs_of(unsigned long flags) {
   return a;
 }
 
-static int proc_of_joined_pid_namespace(const struct cs_mount *m, int dst_fd, int *no_option) {
-  *no_option = 0;
-  int ns = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
-  if (ns < 0) return -1;
+// A detached proc mount of this process's pid namespace, or -1 with errno.
+static int proc_fsmount(const struct cs_mount *m) {
   int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
-  int r = fs < 0 ? -1 : (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, "pidns", NULL, ns);
-  int e = errno;
-  close(ns);
-  if (r < 0) {
-    if (fs >= 0) close(fs);
-    *no_option = fs >= 0 && e == EINVAL;
-    errno = e;
-    return -1;
-  }
+  if (fs < 0) return -1;
   // Filesystem options (hidepid=2, subset=pid): key[=value], comma-separated.
   char buf[512];
   const char *data = m->data ? m->data : "";
   size_t n = strlen(data);
   if (n >= sizeof buf) { close(fs); errno = E2BIG; return -1; }
   memcpy(buf, data, n + 1);
+  int r = 0;
   for (char *opt = buf; r == 0 && opt && *opt;) {
     char *next = strchr(opt, ',');
     if (next) *next++ = 0;
@@ -236,32 +224,43 @@ static int proc_of_joined_pid_namespace(const struct cs_mount *m, int dst_fd, in
   }
   if (r == 0) r = (int)syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
   int mnt = r == 0 ? (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs_of(m->flags)) : -1;
-  e = errno;
+  int e = errno;
   close(fs);
-  if (mnt < 0) { errno = e; return -1; }
-  r = attach(mnt, dst_fd);
-  e = errno;
-  close(mnt);
   errno = e;
-  return r;
+  return mnt;
 }
 
-static void do_mount(const struct cs_plan *p, int root_fd, int i) {
+void cs_mount_one(const struct cs_plan *p, int root_fd, int i, int tree_fd) {
   const struct cs_mount *m = &p->mounts[i];
   int fd = cs_resolve_in_root(root_fd, m->destination, m->dest_kind, 1);
   if (fd < 0) cs_fail(p, CS_STEP_MOUNT_RESOLVE, -fd, i, m->destination);
 
   int r;
-  if (m->tree_fd >= 0) {
-    // An idmapped tree the runtime made (idmap.c): only moved into place here.
-    r = attach(m->tree_fd, fd);
-    if (r == 0) close(m->tree_fd);
+  if (tree_fd < 0) tree_fd = m->tree_fd;
+  if (tree_fd >= 0) {
+    // A tree made before: idmapped by the runtime (idmap.c), or a bind source the first step
+    // opened (pidns.c). Only moved into place here.
+    r = attach(tree_fd, fd);
+    if (r == 0) close(tree_fd);
   } else if (m->flags & MS_BIND) {
     r = mount_on_fd(m->source, fd, NULL, m->flags & (MS_BIND | MS_REC), NULL);
-  } else if (cs_plan_two_step(p) && m->fstype && strcmp(m->fstype, "proc") == 0) {
-    int no_option;
-    r = proc_of_joined_pid_namespace(m, fd, &no_option);
-    if (r < 0 && no_option) cs_fail(p, CS_STEP_MOUNT, EOPNOTSUPP, i, "proc pidns");
+  } else if (cs_proc_later_mount(p, i) && strcmp(m->fstype, "proc") == 0) {
+    int mnt = proc_fsmount(m);
+    r = mnt < 0 ? -1 : 0;
+    if (r == 0 && cs_proc_placeholder(p)) {
+      // Made (checked against the placeholder, pidns.c); the placeholder goes before this
+      // takes its place.
+      char target[32];
+      cs_fd_path(target, fd);
+      r = umount2(target, MNT_DETACH);
+      close(fd);
+      fd = r == 0 ? cs_resolve_in_root(root_fd, m->destination, m->dest_kind, 0) : -1;
+      if (r == 0 && fd < 0) cs_fail(p, CS_STEP_MOUNT_RESOLVE, -fd, i, m->destination);
+    }
+    if (r == 0) r = attach(mnt, fd);
+    int e = errno;
+    if (mnt >= 0) close(mnt);
+    errno = e;
   } else {
     r = mount_on_fd(m->source, fd, m->fstype, m->flags, m->data);
     if (r < 0 && errno == EPERM && m->sysfs_fallback) {
@@ -383,7 +382,10 @@ void cs_setup_rootfs(const struct cs_plan *p) {
     cs_fail(p, CS_STEP_ROOTFS_BIND, errno, -1, p->rootfs);
   int root_fd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) cs_fail(p, CS_STEP_ROOTFS_OPEN, errno, -1, p->rootfs);
-  for (int i = 0; i < p->nmounts; i++) do_mount(p, root_fd, i);
+  for (int i = 0; i < p->nmounts; i++) {
+    if (cs_proc_later_mount(p, i)) cs_proc_prepare(p, root_fd, i);  // the second step mounts it
+    else cs_mount_one(p, root_fd, i, -1);
+  }
   setup_devices(p, root_fd);
   close(root_fd);
   if (p->hook_pause) cs_pause(p, CS_MSG_HOOKS);  // createRuntime/createContainer hooks run now
@@ -461,9 +463,10 @@ void cs_setup_console(const struct cs_plan *p, int controlling) {
   if (slave > 2) close(slave);
 }
 
-void cs_finish_rootfs(const struct cs_plan *p) {
+void cs_finish_rootfs(const struct cs_plan *p, int second) {
   if (!own_mount_namespace(p)) return;  // nothing was asked that mounts (validated)
   for (int i = 0; i < p->nreadonly; i++) {
+    if (cs_proc_later_path(p, p->readonly_paths[i]) != second) continue;
     int fd = open_nofollow(p->readonly_paths[i]);
     if (fd < 0) {
       if (errno == ENOENT) continue;
@@ -482,6 +485,7 @@ void cs_finish_rootfs(const struct cs_plan *p) {
       cs_fail(p, CS_STEP_MASKED_PATH, null_fd < 0 ? errno : EINVAL, -1, "/dev/null is not the null device");
     for (int i = 0; i < p->nmasked; i++) {
       const char *path = p->masked_paths[i];
+      if (cs_proc_later_path(p, path) != second) continue;
       int fd = open_nofollow(path);
       if (fd < 0) {
         if (errno == ENOENT) continue;
@@ -494,6 +498,6 @@ void cs_finish_rootfs(const struct cs_plan *p) {
     }
     close(null_fd);
   }
-  if (p->readonly_root && remount("/", MS_BIND | MS_RDONLY) < 0)
+  if (!second && p->readonly_root && remount("/", MS_BIND | MS_RDONLY) < 0)
     cs_fail(p, CS_STEP_ROOT_READONLY, errno, -1, NULL);
 }

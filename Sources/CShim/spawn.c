@@ -120,6 +120,10 @@ static ssize_t channel_send(int fd, char kind, int step, int err, int index, con
   return CS_RETRY(send(fd, &msg, sizeof msg, MSG_NOSIGNAL));
 }
 
+int cs_report_pid(const struct cs_plan *p, pid_t pid) {
+  return channel_send(p->channel_fd, CS_MSG_PID, 0, 0, (int)pid, NULL) < 0 ? -1 : 0;
+}
+
 void cs_fail(const struct cs_plan *plan, int step, int err, int index, const char *detail) {
   channel_send(report_fd >= 0 ? report_fd : plan->channel_fd, CS_MSG_ERROR, step, err, index, detail);
   _exit(127);
@@ -129,8 +133,8 @@ void cs_fail(const struct cs_plan *plan, int step, int err, int index, const cha
 
 int cs_plan_user_after_clone(const struct cs_plan *p);
 
-static void join_and_unshare(const struct cs_plan *p) {
-  for (int i = 0; i < p->njoins; i++) {
+static void join_and_unshare(const struct cs_plan *p, int joined) {
+  for (int i = joined; i < p->njoins; i++) {
     if (setns(p->joins[i].fd, p->joins[i].nstype) < 0) cs_fail(p, CS_STEP_SETNS, errno, i, NULL);
     close(p->joins[i].fd);
   }
@@ -407,6 +411,20 @@ static uint64_t admin_for_seccomp(const struct cs_plan *p) {
   return (p->cap_effective & admin) ? 0 : admin;
 }
 
+// CAP_SYS_ADMIN for the second step's proc mounts (pidns.c), when the process would not hold
+// it: kept through apply_identity, dropped right after those mounts.
+static uint64_t admin_for_proc(const struct cs_plan *p) {
+  uint64_t admin = 1ULL << CS_CAP_SYS_ADMIN;
+  if (!cs_proc_later(p)) return 0;
+  if (!p->set_caps) return p->uid == 0 ? 0 : admin;
+  return (p->cap_effective & admin) ? 0 : admin;
+}
+
+// Down to the process's own capabilities (what apply_identity set, without `keep`).
+static int own_caps_only(const struct cs_plan *p) {
+  return p->set_caps ? capset_raw(p->cap_effective, p->cap_permitted, p->cap_inheritable) : capset_raw(0, 0, 0);
+}
+
 // Whether a process of the container may hold CAP_SYS_PTRACE over the runtime's user namespace:
 // it can then attach to any process it sees, dumpable or not, so no process it sees may hold a
 // capability the container's process will not have.
@@ -448,11 +466,13 @@ __attribute__((noreturn)) static void finish(const struct cs_plan *p, int second
 // the runtime's child, report its pid and exit. `load_here`: the filter needs CAP_SYS_ADMIN and
 // the container may ptrace C2, so C1 loads it and drops CAP_SYS_ADMIN before C2 exists; the
 // profile must then allow capset, clone3 or clone, sendmsg and exit_group.
+// With proc to mount (pidns.c), C2 mounts it first and then does what C1 would have done:
+// load the filter and drop CAP_SYS_ADMIN, or drop what only the mounts needed.
 __attribute__((noreturn)) static void spawn_visible(const struct cs_plan *p, int load_here) {
-  if (load_here) {
+  int proc_later = cs_proc_later(p);
+  if (load_here && !proc_later) {
     load_seccomp(p);
-    int r = p->set_caps ? capset_raw(p->cap_effective, p->cap_permitted, p->cap_inheritable) : capset_raw(0, 0, 0);
-    if (r < 0) cs_fail(p, CS_STEP_SECCOMP, errno, -1, "drop CAP_SYS_ADMIN after the load");
+    if (own_caps_only(p) < 0) cs_fail(p, CS_STEP_SECCOMP, errno, -1, "drop CAP_SYS_ADMIN after the load");
   }
   struct cs_clone_args args;
   memset(&args, 0, sizeof args);
@@ -461,6 +481,12 @@ __attribute__((noreturn)) static void spawn_visible(const struct cs_plan *p, int
   if (pid < 0 && (errno == ENOSYS || errno == E2BIG || (load_here && errno == EPERM)))
     pid = CS_RAW_CLONE(CLONE_PARENT);
   if (pid < 0) cs_fail(p, CS_STEP_CLONE, errno, -1, NULL);
+  if (pid == 0 && proc_later) {
+    cs_proc_mount_later(p);
+    if (load_here) load_seccomp(p);
+    if ((load_here || (admin_for_proc(p) && !admin_for_seccomp(p))) && own_caps_only(p) < 0)
+      cs_fail(p, CS_STEP_CAPSET, errno, -1, "drop CAP_SYS_ADMIN after mounting proc");
+  }
   if (pid == 0) finish(p, 1, load_here);
   if (channel_send(p->channel_fd, CS_MSG_PID, 0, 0, (int)pid, NULL) < 0) {
     kill((pid_t)pid, SIGKILL);
@@ -510,7 +536,9 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
     unsigned long rest = (unsigned long)(p->clone_flags & ~(uint64_t)(CLONE_NEWUSER | CLONE_NEWPID));
     if (rest && unshare((int)rest) < 0) cs_fail(p, CS_STEP_UNSHARE, errno, -1, NULL);
   }
-  join_and_unshare(p);
+  // A new pid namespace of a joined user namespace: from here on, its pid 1 (pidns.c).
+  int joined = cs_plan_pid_after_user(p) ? cs_pid_after_user(p) : 0;
+  join_and_unshare(p, joined);
   if (!p->exec_mode) cs_setup_rootfs(p);  // mounts, devices, pivot_root
   if (p->stdin_fd >= 0) {
     if (dup2(p->stdin_fd, 0) < 0) cs_fail(p, CS_STEP_SETSID, errno, -1, "stdin");
@@ -527,7 +555,7 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
     int r = cs_procfs_write(cs_proc_fd, path, p->sysctl_values[i]);
     if (r < 0) cs_fail(p, CS_STEP_SYSCTL, -r, i, NULL);
   }
-  if (!p->exec_mode) cs_finish_rootfs(p);  // readonly paths, masked paths, read-only root
+  if (!p->exec_mode) cs_finish_rootfs(p, 0);  // readonly paths, masked paths, read-only root
   apply_limits(p);
   if (p->apparmor_profile) {
     char attr[512] = "exec ";
@@ -545,7 +573,7 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
   // Loading the filter without no_new_privs needs CAP_SYS_ADMIN: kept until the load (or, for
   // a one-step process, until execve, which drops it; no syscall follows the load).
   uint64_t admin = admin_for_seccomp(p);
-  apply_identity(p, admin);
+  apply_identity(p, admin | admin_for_proc(p));
   if (chdir(p->cwd) < 0) cs_fail(p, CS_STEP_CWD, errno, -1, NULL);
   // The working directory must be inside the container's root.
   // (glibc's getcwd fails with ENOENT for a directory not under the root.)
@@ -566,6 +594,7 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
 pid_t cs_spawn(const struct cs_plan *plan) {
   // The first of two steps creates its user namespace itself (cs_plan_user_after_clone).
   uint64_t flags = cs_plan_user_after_clone(plan) ? 0 : plan->clone_flags;
+  if (cs_plan_pid_after_user(plan)) flags &= ~(uint64_t)CLONE_NEWPID;  // made after the setns
   struct cs_clone_args args;
   memset(&args, 0, sizeof args);
   args.flags = flags;

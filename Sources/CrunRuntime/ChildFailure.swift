@@ -48,9 +48,6 @@ struct ChildFailure {
         case CS_STEP_MOUNT_RESOLVE:
             let idx = i >= 0 && i < plan.mounts.count ? plan.mounts[i].configIndex : i
             return "mounts[\(idx)].destination: resolve `\(d)` inside the rootfs: \(err)"
-        case CS_STEP_MOUNT where d == "proc pidns" && i >= 0 && i < plan.mounts.count:
-            return "mounts[\(plan.mounts[i].configIndex)]: proc for the pid namespace joined by path (linux.namespaces) "
-                + "needs a kernel whose procfs takes the `pidns` option (Linux 6.18 has it); mounted by this process it would show the runtime's processes"
         case CS_STEP_MOUNT: return mount("mount")
         case CS_STEP_MOUNT_REMOUNT: return mount("remount")
         case CS_STEP_MOUNT_PROPAGATION: return mount("set propagation of")

@@ -118,7 +118,7 @@ public enum Launcher {
         }
         // Two steps (spawn.c): `pid` sets up outside the container's pid namespace and reports
         // the process the container sees, which is ours to wait for; until then it is unknown.
-        let twoStep = cs_plan_two_step(&cplan) != 0
+        let twoStep = cs_plan_two_step(&cplan) != 0 || cs_plan_pid_after_user(&cplan) != 0
         var visiblePid: pid_t? = twoStep ? nil : pid
 
         func reap(_ p: pid_t) {

@@ -86,6 +86,84 @@ struct IdmapTests {
         #expect(dir.owner("new") == "0:0")
     }
 
+    /// containerd 2.x's app container of a hostUsers: false pod without shareProcessNamespace:
+    /// it joins the sandbox's user, network, ipc and uts namespaces by path and gets a pid and a
+    /// mount namespace of its own, which must belong to the sandbox's user namespace (or proc
+    /// cannot be mounted). /proc is the app's: its sh is pid 1, with masked and read-only paths.
+    @Test func podAppContainerWithItsOwnPidNamespace() throws {
+        let dir = try HostDir()
+        defer { dir.remove() }
+        var sandbox = Harness.baseConfig(args: ["sleep", "1000"])
+        Self.userNamespace(&sandbox)
+        let sbx = try Harness.TempBundle(config: sandbox)
+        let id = "idmap-app-\(getpid())"
+        defer { _ = try? Harness.crun(["delete", "--force", id]) }
+        let created = try Harness.crun(["create", "--bundle", sbx.path, id])
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(try Harness.crun(["start", id]).status == 0)
+        let state = try JSONSerialization.jsonObject(with: Data(try Harness.crun(["state", id]).stdout.utf8)) as? [String: Any]
+        let pid = state?["pid"] as? Int ?? 0
+        let probe = "tr '\\0' ' ' </proc/1/cmdline | cut -d' ' -f1; ls /proc | grep -c '^[0-9]'; grep -c ' /proc/timer_list ' /proc/mounts; "
+            + "awk '$2 == \"/proc/sys\" {print substr($4, 1, 2)}' /proc/mounts; readlink /proc/self/ns/user; "
+        let r = try Harness.shell(probe + Self.script) { c in
+            c.edit("linux") {
+                $0["namespaces"] = [["type": "pid"], ["type": "mount"]] + ["user", "network", "ipc", "uts"].map { kind in
+                    ["type": kind, "path": "/proc/\(pid)/ns/\(kind == "network" ? "net" : kind)"]
+                }
+                $0["uidMappings"] = Self.podMap
+                $0["gidMappings"] = Self.podMap
+                $0["maskedPaths"] = ["/proc/timer_list"]
+                $0["readonlyPaths"] = ["/proc/sys"]
+            }
+            c.removeValue(forKey: "hostname")
+            c.append("mounts", [["destination": "/home", "type": "bind", "source": dir.path,
+                                 "options": ["rbind", "rprivate", "rw"],
+                                 "uidMappings": Self.podMap, "gidMappings": Self.podMap]])
+        }
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 7, "\(r.stdout)")
+        guard lines.count == 7 else { return }
+        #expect(lines[0] == "sh")
+        #expect(Int(lines[1]) ?? 99 <= 4, "\(r.stdout)")  // sh and its pipeline
+        #expect(lines[2] == "1")
+        #expect(lines[3] == "ro")
+        #expect(lines[4] == Harness.nsInode("user", pid: "\(pid)"))
+        #expect(lines[5...] == ["1000:1000", "0:0"])
+        #expect(dir.owner("new") == "0:0")
+    }
+
+    /// The pod app container's createContainer hooks run in its new pid namespace (whose pid 1
+    /// is the app's init), not in the runtime's or the sandbox's.
+    @Test func podAppContainerHooksRunInItsPidNamespace() throws {
+        let out = NSTemporaryDirectory() + "crun-swift-apphook-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        #expect(chmod(out, 0o777) == 0)  // the hook is the pod's root: host uid 100000
+        var sandbox = Harness.baseConfig(args: ["sleep", "1000"])
+        Self.userNamespace(&sandbox)
+        let sbx = try Harness.TempBundle(config: sandbox)
+        let id = "idmap-apphook-\(getpid())"
+        defer { _ = try? Harness.crun(["delete", "--force", id]) }
+        #expect(try Harness.crun(["create", "--bundle", sbx.path, id]).status == 0)
+        #expect(try Harness.crun(["start", id]).status == 0)
+        let state = try JSONSerialization.jsonObject(with: Data(try Harness.crun(["state", id]).stdout.utf8)) as? [String: Any]
+        let pid = state?["pid"] as? Int ?? 0
+        let r = try Harness.shell("readlink /proc/self/ns/pid") { c in
+            c.edit("linux") {
+                $0["namespaces"] = [["type": "pid"], ["type": "mount"], ["type": "ipc"], ["type": "uts"], ["type": "network"],
+                                    ["type": "user", "path": "/proc/\(pid)/ns/user"]]
+                $0["uidMappings"] = Self.podMap
+                $0["gidMappings"] = Self.podMap
+            }
+            c["hooks"] = ["createContainer": [["path": "/bin/sh", "args": ["sh", "-c", "readlink /proc/self/ns/pid > \(out)/ns"]]]]
+        }
+        #expect(r.status == 0, "\(r.stderr)")
+        let hook = (try? String(contentsOfFile: out + "/ns", encoding: .utf8)) ?? ""
+        #expect(!r.stdout.isEmpty && hook == r.stdout, "hook \(hook), container \(r.stdout)")
+        #expect(hook != Harness.nsInode("pid", pid: "\(pid)") + "\n")
+    }
+
     /// A mapping of its own: host uid/gid 1000 is the container's root on this mount, and what
     /// the container's root writes is owned by 1000 on the host.
     @Test func mountMappingOfItsOwn() throws {

@@ -97,6 +97,44 @@ struct NamespaceTests {
         #expect(Int(lines.last ?? "") ?? 99 <= 4, "\(r.stdout)")  // sleep, sh, and its pipeline
     }
 
+    /// What depends on the /proc of a joined pid namespace is made on it, in the planned order:
+    /// a host file bound over a proc file (lxcfs's way, read-only), a tmpfs on a proc directory,
+    /// masked and read-only paths under /proc; a non-root process with its own capabilities.
+    @Test func whatLiesOnProcOfAJoinedPidNamespace() throws {
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        holder.arguments = ["--pid", "--fork", "--kill-child", "sleep", "1000"]
+        try holder.run()
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        let children = "/proc/\(holder.processIdentifier)/task/\(holder.processIdentifier)/children"
+        Harness.waitUntil("for the holder's pid 1") { !((try? String(contentsOfFile: children, encoding: .utf8)) ?? "").isEmpty }
+        let uptime = NSTemporaryDirectory() + "crun-swift-uptime-\(getpid())"
+        FileManager.default.createFile(atPath: uptime, contents: Data("lxcfs-uptime\n".utf8))
+        defer { try? FileManager.default.removeItem(atPath: uptime) }
+        let script = "tr '\\0' ' ' </proc/1/cmdline | cut -d' ' -f1; cat /proc/uptime; "
+            + "awk '$2 ~ /^\\/proc\\/(sys|uptime|driver|timer_list)$/ {print $2, ($2 ~ /uptime|timer/ ? \"-\" : $3), substr($4, 1, 2)}' /proc/mounts; id -u; grep CapEff /proc/self/status"
+        let r = try Harness.shell(script) { c in
+            c.edit("linux") {
+                $0["namespaces"] = [["type": "mount"], ["type": "pid", "path": "/proc/\(holder.processIdentifier)/ns/pid_for_children"]]
+                $0["maskedPaths"] = ["/proc/timer_list"]
+                $0["readonlyPaths"] = ["/proc/sys"]
+            }
+            c.removeValue(forKey: "hostname")
+            c.edit("process") {
+                $0["user"] = ["uid": 1000, "gid": 1000]
+                $0["capabilities"] = ["bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"],
+                                     "inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL"]]
+            }
+            c.append("mounts", [["destination": "/proc/uptime", "type": "bind", "source": uptime, "options": ["bind", "ro"]]])
+            c.append("mounts", [["destination": "/proc/driver", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=64k"]]])
+        }
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.split(separator: "\n").map(String.init) == [
+            "sleep", "lxcfs-uptime", "/proc/uptime - ro", "/proc/driver tmpfs rw", "/proc/sys proc ro", "/proc/timer_list - rw",
+            "1000", "CapEff:\t0000000000000020",
+        ], "\(r.stdout)")
+    }
+
     @Test func userNamespaceWithMappings() throws {
         let r = try Harness.shell("cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; touch /tmp/x && stat -c %u /tmp/x") { c in
             c.edit("linux") {

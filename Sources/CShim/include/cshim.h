@@ -267,6 +267,9 @@ int cs_plan_two_step(const struct cs_plan *plan);
 // The first child creates the user namespace after the clone and says so (CS_MSG_USERNS)
 // before the runtime writes the maps.
 int cs_plan_user_after_clone(const struct cs_plan *plan);
+// A joined user namespace and a new pid namespace: the first child creates the pid namespace
+// after joining and reports the pid of its pid 1 (CS_MSG_PID), as in two steps (pidns.c).
+int cs_plan_pid_after_user(const struct cs_plan *plan);
 
 // Receives one message from the channel. Returns the message kind (CS_MSG_*), 0 on EOF (the
 // child exec'd), -1 on error. For CS_MSG_ERROR `err` is filled; for CS_MSG_CONSOLE `*fd` is the

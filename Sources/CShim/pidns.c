@@ -1,0 +1,156 @@
+// Pid namespaces the init's clone does not create.
+//
+// proc shows the pid namespace of the process that mounts it. Two cases need care:
+//
+// - A pid namespace joined by path (two steps, spawn.c): the first child (C1) stays outside it
+//   on purpose and only its children are born in it. So C1 makes every mount but proc and
+//   what lies on it, pivots into the container's root and applies the process's identity
+//   (keeping CAP_SYS_ADMIN for this, spawn.c); the second child (C2), born in the namespace
+//   with the container's root and no host descriptor, mounts proc, then the mounts whose
+//   destination is on it (binds whose sources C1 opened as detached trees before pivot_root)
+//   and the masked and read-only paths under it, in the planned order. Works on every kernel
+//   (procfs's `pidns` option, which would let C1 do it, is 6.18+).
+//
+// - A joined user namespace and a new pid namespace (containerd 2.x's app container of a
+//   hostUsers: false pod): the pid namespace must belong to the joined user namespace, so it
+//   is created after the setns. C1 joins the user namespace, unshares the pid namespace and
+//   clones C2 as the runtime's child, which becomes its pid 1 and sets up as a one-step init
+//   (only the host sees it).
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "cshim_arch.h"
+
+// ---- proc of a joined pid namespace ----------------------------------------------------------
+
+static int is_proc(const struct cs_mount *m) {
+  return !(m->flags & MS_BIND) && m->tree_fd < 0 && m->fstype && strcmp(m->fstype, "proc") == 0;
+}
+
+// Whether `path` is `dir` or beneath it.
+static int at_or_under(const char *path, const char *dir) {
+  size_t n = strlen(dir);
+  while (n > 1 && dir[n - 1] == '/') n--;
+  if (n == 1 && dir[0] == '/') return 1;
+  return strncmp(path, dir, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
+static int proc_in_second_step(const struct cs_plan *p) { return cs_plan_two_step(p) && !p->exec_mode; }
+
+int cs_proc_later_mount(const struct cs_plan *p, int i) {
+  if (!proc_in_second_step(p)) return 0;
+  if (is_proc(&p->mounts[i])) return 1;
+  for (int k = 0; k < i; k++)
+    if (is_proc(&p->mounts[k]) && at_or_under(p->mounts[i].destination, p->mounts[k].destination)) return 1;
+  return 0;
+}
+
+int cs_proc_later_path(const struct cs_plan *p, const char *path) {
+  if (!proc_in_second_step(p)) return 0;
+  for (int k = 0; k < p->nmounts; k++)
+    if (is_proc(&p->mounts[k]) && at_or_under(path, p->mounts[k].destination)) return 1;
+  return 0;
+}
+
+int cs_proc_later(const struct cs_plan *p) {
+  for (int i = 0; proc_in_second_step(p) && i < p->nmounts; i++)
+    if (is_proc(&p->mounts[i])) return 1;
+  return 0;
+}
+
+// In a user namespace the kernel mounts a new proc only where one is fully visible in the
+// mount namespace already (mount_too_revealing); after pivot_root none is left. So C1 binds
+// the runtime's /proc onto the destination first, and C2, once its proc is made, detaches that
+// placeholder and puts its own in its place. Outside a user namespace there is no such check.
+int cs_proc_placeholder(const struct cs_plan *p) { return p->become_root; }
+
+// The bind sources C1 opened for C2 (this process's own copy; C2 inherits it).
+#define CS_MAX_LATER_BINDS 64
+static struct { int index, fd; } later_binds[CS_MAX_LATER_BINDS];
+static int nlater_binds;
+
+void cs_proc_prepare(const struct cs_plan *p, int root_fd, int i) {
+  const struct cs_mount *m = &p->mounts[i];
+  if (is_proc(m)) {
+    // Made now, while the root may still be written (root.readonly comes after).
+    int fd = cs_resolve_in_root(root_fd, m->destination, m->dest_kind, 1);
+    if (fd < 0) cs_fail(p, CS_STEP_MOUNT_RESOLVE, -fd, i, m->destination);
+    if (cs_proc_placeholder(p)) {
+      char target[32];
+      cs_fd_path(target, fd);
+      if (mount("/proc", target, NULL, MS_BIND | MS_REC, NULL) < 0) cs_fail(p, CS_STEP_MOUNT, errno, i, "proc placeholder");
+    }
+    close(fd);
+    return;
+  }
+  if (!(m->flags & MS_BIND) || m->tree_fd >= 0) return;  // made by C2 / an idmapped tree already
+  if (nlater_binds == CS_MAX_LATER_BINDS) cs_fail(p, CS_STEP_MOUNT, E2BIG, i, "more than 64 binds on proc");
+  // The source is a host path: C2, in the container's root, could not reach it.
+  int fd = (int)syscall(SYS_open_tree, AT_FDCWD, m->source,
+                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0));
+  if (fd < 0) cs_fail(p, CS_STEP_MOUNT, errno, i, m->destination);
+  later_binds[nlater_binds].index = i;
+  later_binds[nlater_binds].fd = fd;
+  nlater_binds++;
+}
+
+void cs_proc_mount_later(const struct cs_plan *p) {
+  int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) cs_fail(p, CS_STEP_ROOTFS_OPEN, errno, -1, "/");
+  for (int i = 0; i < p->nmounts; i++) {
+    if (!cs_proc_later_mount(p, i)) continue;
+    int tree = -1;
+    for (int b = 0; b < nlater_binds; b++)
+      if (later_binds[b].index == i) tree = later_binds[b].fd;
+    cs_mount_one(p, root_fd, i, tree);
+  }
+  close(root_fd);
+  cs_finish_rootfs(p, 1);
+}
+
+// ---- a pid namespace of a joined user namespace ---------------------------------------------
+
+int cs_plan_pid_after_user(const struct cs_plan *p) {
+  return p->pidns_fd < 0 && (p->clone_flags & CLONE_NEWPID) && p->njoins > 0 && p->joins[0].nstype == CLONE_NEWUSER;
+}
+
+int cs_pid_after_user(const struct cs_plan *p) {
+  if (setns(p->joins[0].fd, CLONE_NEWUSER) < 0) cs_fail(p, CS_STEP_SETNS, errno, 0, NULL);
+  close(p->joins[0].fd);
+  if (unshare(CLONE_NEWPID) < 0) cs_fail(p, CS_STEP_UNSHARE, errno, -1, "pid");
+  // C2 starts once its pid is reported: everything it sends must come after that.
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) < 0) cs_fail(p, CS_STEP_CLONE, errno, -1, "pipe");
+  struct {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+  } args;
+  memset(&args, 0, sizeof args);
+  args.flags = CLONE_PARENT;  // the runtime's child, as a one-step init; exit_signal is C1's
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) pid = CS_RAW_CLONE(CLONE_PARENT);
+  if (pid < 0) cs_fail(p, CS_STEP_CLONE, errno, -1, NULL);
+  if (pid == 0) {
+    // A child's parent-death signal is cleared by the clone.
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    close(go[1]);
+    char c;
+    if (CS_RETRY(read(go[0], &c, 1)) != 1) _exit(127);
+    close(go[0]);
+    return 1;  // the user namespace is joined
+  }
+  close(go[0]);
+  if (cs_report_pid(p, (pid_t)pid) < 0 || CS_RETRY(write(go[1], "", 1)) != 1) {
+    kill((pid_t)pid, SIGKILL);
+    _exit(127);
+  }
+  _exit(0);
+}
