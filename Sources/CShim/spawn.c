@@ -509,7 +509,8 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
   // they are written: a non-dumpable process's /proc/<pid> files belong to root, and a runtime
   // that is not root could then not open its setgroups, uid_map or gid_map (EACCES, whenever
   // this line ran before the runtime's write). Nothing runs in its namespaces before that.
-  if (!p->wait_for_release) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // Other waits (for the move into v1 cgroups) keep it non-dumpable throughout.
+  if (!(p->wait_for_release && (p->clone_flags & CLONE_NEWUSER))) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // procfs of the runtime's mount namespace, taken before entering the container's.
   if (p->timens || p->nsysctl || p->set_oom_score_adj || p->apparmor_profile) {
     cs_proc_fd = cs_procfs_open();
@@ -530,7 +531,7 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
     char c;
     ssize_t r = CS_RETRY(read(p->channel_fd, &c, 1));
     if (r != 1) cs_fail(p, CS_STEP_SYNC, r < 0 ? errno : EPIPE, -1, NULL);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // the maps are written
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // the maps are written (or the cgroups joined)
   }
   if (user_after_clone) {
     unsigned long rest = (unsigned long)(p->clone_flags & ~(uint64_t)(CLONE_NEWUSER | CLONE_NEWPID));
