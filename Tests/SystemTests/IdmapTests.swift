@@ -37,6 +37,19 @@ struct IdmapTests {
     /// The mount containerd 2.x writes for a hostPath volume of a hostUsers: false pod
     /// (internal/cri/opts withMounts): type bind, rbind/rprivate/rw, the pod's mappings and no
     /// idmap option. Files keep their on-disk ids inside, and writes land with them.
+    /// A pod's sandbox: a `sleep` in a user namespace of the pod's mappings, created and
+    /// started; its id and pid (and its bundle, kept while it lives). The caller deletes it.
+    static func startSandbox(_ id: String) throws -> (String, Int, Harness.TempBundle) {
+        var sandbox = Harness.baseConfig(args: ["sleep", "1000"])
+        userNamespace(&sandbox)
+        let bundle = try Harness.TempBundle(config: sandbox)
+        let created = try Harness.crun(["create", "--bundle", bundle.path, id])
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(try Harness.crun(["start", id]).status == 0)
+        let state = try JSONSerialization.jsonObject(with: Data(try Harness.crun(["state", id]).stdout.utf8)) as? [String: Any]
+        return (id, state?["pid"] as? Int ?? 0, bundle)
+    }
+
     @Test func containerdPodVolume() throws {
         let dir = try HostDir()
         defer { dir.remove() }
@@ -58,16 +71,8 @@ struct IdmapTests {
     @Test func podContainerJoiningTheSandbox() throws {
         let dir = try HostDir()
         defer { dir.remove() }
-        var sandbox = Harness.baseConfig(args: ["sleep", "1000"])
-        Self.userNamespace(&sandbox)
-        let sbx = try Harness.TempBundle(config: sandbox)
-        let id = "idmap-sbx-\(getpid())"
-        defer { _ = try? Harness.crun(["delete", "--force", id]) }
-        let created = try Harness.crun(["create", "--bundle", sbx.path, id])
-        #expect(created.status == 0, "\(created.stderr)")
-        #expect(try Harness.crun(["start", id]).status == 0)
-        let state = try JSONSerialization.jsonObject(with: Data(try Harness.crun(["state", id]).stdout.utf8)) as? [String: Any]
-        let pid = state?["pid"] as? Int ?? 0
+        let (id, pid, bundle) = try Self.startSandbox("idmap-sbx-\(getpid())")
+        defer { _ = try? Harness.crun(["delete", "--force", id]); withExtendedLifetime(bundle) {} }
         let r = try Harness.shell("tr '\\0' ' ' </proc/1/cmdline; echo; " + Self.script) { c in
             c.edit("linux") {
                 $0["namespaces"] = [["type": "mount"]] + ["pid", "user", "network", "ipc", "uts"].map { kind in
@@ -93,16 +98,8 @@ struct IdmapTests {
     @Test func podAppContainerWithItsOwnPidNamespace() throws {
         let dir = try HostDir()
         defer { dir.remove() }
-        var sandbox = Harness.baseConfig(args: ["sleep", "1000"])
-        Self.userNamespace(&sandbox)
-        let sbx = try Harness.TempBundle(config: sandbox)
-        let id = "idmap-app-\(getpid())"
-        defer { _ = try? Harness.crun(["delete", "--force", id]) }
-        let created = try Harness.crun(["create", "--bundle", sbx.path, id])
-        #expect(created.status == 0, "\(created.stderr)")
-        #expect(try Harness.crun(["start", id]).status == 0)
-        let state = try JSONSerialization.jsonObject(with: Data(try Harness.crun(["state", id]).stdout.utf8)) as? [String: Any]
-        let pid = state?["pid"] as? Int ?? 0
+        let (id, pid, bundle) = try Self.startSandbox("idmap-app-\(getpid())")
+        defer { _ = try? Harness.crun(["delete", "--force", id]); withExtendedLifetime(bundle) {} }
         let probe = "tr '\\0' ' ' </proc/1/cmdline | cut -d' ' -f1; ls /proc | grep -c '^[0-9]'; grep -c ' /proc/timer_list ' /proc/mounts; "
             + "awk '$2 == \"/proc/sys\" {print substr($4, 1, 2)}' /proc/mounts; readlink /proc/self/ns/user; "
         let r = try Harness.shell(probe + Self.script) { c in

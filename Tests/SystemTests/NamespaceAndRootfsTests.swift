@@ -73,15 +73,22 @@ struct NamespaceTests {
         #expect(r["pid"] as? Int ?? 1 > 1)  // sleep is pid 1 there
     }
 
-    /// /proc shows the joined pid namespace, not the runtime's: the holder's sleep is pid 1.
-    @Test func procOfAJoinedPidNamespace() throws {
+    /// A pid namespace of the host's, held by `unshare`, with a `sleep` as its pid 1 once this
+    /// returns. The caller kills the holder.
+    static func pidNamespaceHolder() throws -> Process {
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         holder.arguments = ["--pid", "--fork", "--kill-child", "sleep", "1000"]
         try holder.run()
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
         let children = "/proc/\(holder.processIdentifier)/task/\(holder.processIdentifier)/children"
         Harness.waitUntil("for the holder's pid 1") { !((try? String(contentsOfFile: children, encoding: .utf8)) ?? "").isEmpty }
+        return holder
+    }
+
+    /// /proc shows the joined pid namespace, not the runtime's: the holder's sleep is pid 1.
+    @Test func procOfAJoinedPidNamespace() throws {
+        let holder = try Self.pidNamespaceHolder()
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
         let r = try Harness.shell("tr '\\0' ' ' </proc/1/cmdline; echo; ls /proc | grep -c '^[0-9]'") { c in
             c.edit("linux") { $0["namespaces"] = [["type": "mount"], ["type": "pid", "path": "/proc/\(holder.processIdentifier)/ns/pid_for_children"]] }
             c.removeValue(forKey: "hostname")
@@ -101,13 +108,8 @@ struct NamespaceTests {
     /// a host file bound over a proc file (lxcfs's way, read-only), a tmpfs on a proc directory,
     /// masked and read-only paths under /proc; a non-root process with its own capabilities.
     @Test func whatLiesOnProcOfAJoinedPidNamespace() throws {
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        holder.arguments = ["--pid", "--fork", "--kill-child", "sleep", "1000"]
-        try holder.run()
+        let holder = try Self.pidNamespaceHolder()
         defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
-        let children = "/proc/\(holder.processIdentifier)/task/\(holder.processIdentifier)/children"
-        Harness.waitUntil("for the holder's pid 1") { !((try? String(contentsOfFile: children, encoding: .utf8)) ?? "").isEmpty }
         let uptime = NSTemporaryDirectory() + "crun-swift-uptime-\(getpid())"
         FileManager.default.createFile(atPath: uptime, contents: Data("lxcfs-uptime\n".utf8))
         defer { try? FileManager.default.removeItem(atPath: uptime) }
