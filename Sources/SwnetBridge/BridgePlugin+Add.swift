@@ -35,9 +35,9 @@ extension BridgePlugin {
             try registerNames(ipam, conf, env, gateways: gateways, &undo)
             sys.checkpoint("before-result")
             var result = CNIResult()
-            let bridgeNow = try node.find(conf.bridge) ?? bridge
+            // (The bridge's MAC is fixed and its MTU set when made: no need to ask again.)
             result.interfaces = [
-                .init(name: conf.bridge, mac: node.macText(bridgeNow), mtu: bridgeNow.mtu, sandbox: nil),
+                .init(name: conf.bridge, mac: node.macText(bridge), mtu: bridge.mtu, sandbox: nil),
                 .init(name: hostName, mac: node.macText(host), mtu: host.mtu, sandbox: nil),
                 .init(name: env.ifname, mac: pod.macText(podLink), mtu: podLink.mtu, sandbox: env.netns),
             ]
