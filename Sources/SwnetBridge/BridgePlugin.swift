@@ -93,7 +93,10 @@ package struct BridgePlugin {
     func removeMasquerade(_ conf: NetworkConfig, unlessValid valid: [NetworkConfig.Attachment]?) {
         let builtin = conf.ipam.flatMap { $0.type == IPAMConfig.builtinType ? $0 : nil }
         if builtin == nil && valid == nil { return }
-        Masquerade.removeIfEmpty(network: conf.name, lockDir: lockDirectory(conf)) {
+        // (No directory: no ADD made chains here; DEL leaves nothing behind.)
+        let dir = (conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir) + "/" + conf.name
+        guard sys.exists(dir) else { return }
+        Masquerade.removeIfEmpty(network: conf.name, lockDir: dir) {
             if let valid, valid.isEmpty { return true }
             guard let ipam = builtin else { return false }
             return !LeaseStore(dataDir: ipam.dataDir, network: ipam.network).holdsAny
