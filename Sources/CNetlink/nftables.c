@@ -1,6 +1,7 @@
-// nftables over NETLINK_NETFILTER, for ipMasq: one batch (begin, messages, end) per call, all
-// or nothing. A network's table, chain, set and masquerade rule are made in one batch; after
-// that a pod's ADD or DEL is one set element, one netlink round trip, and no nft process.
+// nftables over NETLINK_NETFILTER, for ipMasq: one batch (begin, messages, end) per change, all
+// or nothing. Each network subnet gets its own NAT base chain holding one masquerade rule, made
+// once in one batch; after that an ADD only asks whether the chain is there (a read, no
+// transaction) and a DEL does nothing, so pods never wait for each other in nftables.
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -92,46 +93,10 @@ static int batch_send(struct batch *b) {
   }
 out:
   // (Releasing the socket makes the kernel flush nf_tables' pending destroy work under its
-  // commit mutex: after a DEL, an RCU grace period, 10-20 ms; hence one socket for all of a
-  // pod's elements. Releasing it in a forked child instead only moved the wait to the next
-  // commit: measured, no gain.)
+  // commit mutex: after a deletion, an RCU grace period, 10-20 ms. Only removing a network's
+  // chains deletes anything, so pods' ADD and DEL never pay it.)
   close(fd);
   return result;
-}
-
-int nl_nft_set_elements(int add, int family, const char *table, uint32_t count, const char *const *sets,
-                        const uint8_t *keys, const uint8_t *key_lens) {
-  char buf[NLM_BUFFER_SIZE];
-  if (count == 0) return 0;
-  if (count > 16) return -E2BIG;
-  for (uint32_t i = 0; i < count; i++) {
-    if (strlen(sets[i]) > 64 || key_lens[i] > 16) return -E2BIG;
-  }
-  if (strlen(table) > 64) return -E2BIG;
-  struct batch b;
-  batch_begin(&b, buf);
-  for (uint32_t i = 0; i < count; i++) {
-    struct nlmsghdr *msg = batch_msg(&b, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, add ? NLM_F_CREATE : 0, (uint8_t)family);
-    nlm_attr_put_strz(msg, NFTA_SET_ELEM_LIST_TABLE, table);
-    nlm_attr_put_strz(msg, NFTA_SET_ELEM_LIST_SET, sets[i]);
-    struct nlattr *elements = nlm_nest_start(msg, NFTA_SET_ELEM_LIST_ELEMENTS);
-    struct nlattr *element = nlm_nest_start(msg, NFTA_LIST_ELEM);
-    struct nlattr *k = nlm_nest_start(msg, NFTA_SET_ELEM_KEY);
-    nlm_attr_put(msg, NFTA_DATA_VALUE, key_lens[i], keys + 16 * i);
-    nlm_nest_end(msg, k);
-    nlm_nest_end(msg, element);
-    nlm_nest_end(msg, elements);
-    batch_msg_end(&b, msg);
-  }
-  return batch_send(&b);
-}
-
-int nl_nft_set_element(int add, int family, const char *table, const char *set, const uint8_t *key, uint32_t key_len) {
-  uint8_t k[16] = {0};
-  if (key_len > 16) return -E2BIG;
-  memcpy(k, key, key_len);
-  uint8_t len = (uint8_t)key_len;
-  return nl_nft_set_elements(add, family, table, 1, &set, k, &len);
 }
 
 static void put_be32(struct nlmsghdr *msg, uint16_t type, uint32_t v) { nlm_attr_put_u32(msg, type, htonl(v)); }
@@ -172,20 +137,175 @@ static void expr_cmp(struct nlmsghdr *msg, uint32_t op, const void *value, size_
   expr_end(msg, e, data);
 }
 
-int nl_nft_masq_setup(const char *table, const char *chain, const char *set, uint32_t set_id, int v4,
+static int nft_socket(void) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+  if (fd < 0) return -errno;
+  struct sockaddr_nl addr = {.nl_family = AF_NETLINK};
+  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+    int e = -errno;
+    close(fd);
+    return e;
+  }
+  return fd;
+}
+
+int nl_nft_chains_present(int family, const char *table, uint32_t count, const char *const *chains) {
+  char buf[NLM_BUFFER_SIZE];
+  if (count == 0) return 0;
+  if (count > 16 || strlen(table) > 64) return -E2BIG;
+  for (uint32_t i = 0; i < count; i++) {
+    if (strlen(chains[i]) > 200) return -E2BIG;
+  }
+  // Every GET in one send, each answered by the chain (when it is there) and an ACK or error.
+  uint32_t seq = (uint32_t)time(NULL);
+  char *at = buf;
+  for (uint32_t i = 0; i < count; i++) {
+    struct nlmsghdr *msg = nft_msg(at, (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN), NLM_F_ACK, seq + i,
+                                   (uint8_t)family, 0);
+    nlm_attr_put_strz(msg, NFTA_CHAIN_TABLE, table);
+    nlm_attr_put_strz(msg, NFTA_CHAIN_NAME, chains[i]);
+    at = nlm_tail(msg);
+  }
+  int fd = nft_socket();
+  if (fd < 0) return fd;
+  int result = 0;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(fd, buf, (size_t)(at - buf), 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+    result = -errno;
+    goto out;
+  }
+  uint32_t answered = 0;
+  char reply[8192];
+  while (answered < count) {
+    ssize_t n = recv(fd, reply, sizeof reply, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      result = -errno;
+      break;
+    }
+    long remaining = (long)n;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, remaining); h = NLMSG_NEXT(h, remaining)) {
+      if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq < seq || h->nlmsg_seq >= seq + count) continue;
+      int r = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+      answered++;
+      if (r == 0) result |= 1 << (h->nlmsg_seq - seq);
+      else if (r != -ENOENT && result >= 0) result = r;
+    }
+  }
+out:
+  close(fd);
+  return result;
+}
+
+// The chains of `table` whose name starts with a prefix, from a dump.
+struct chain_list {
+  const char *table;
+  const char *prefix;
+  char names[32][201];
+  uint32_t count;
+};
+
+static void chain_collect(const struct nlmsghdr *h, struct chain_list *l) {
+  const struct nlattr *a;
+  const char *table = NULL, *name = NULL;
+  nlm_attr_for_each(a, h, sizeof(struct nfgenmsg)) {
+    if (nlm_attr_type(a) == NFTA_CHAIN_TABLE) table = nlm_attr_str(a);
+    if (nlm_attr_type(a) == NFTA_CHAIN_NAME) name = nlm_attr_str(a);
+  }
+  if (!table || !name || strcmp(table, l->table) != 0 || strncmp(name, l->prefix, strlen(l->prefix)) != 0) return;
+  if (l->count < 32 && strlen(name) <= 200) strcpy(l->names[l->count++], name);
+}
+
+int nl_nft_chains_delete(int family, const char *table, const char *prefix) {
+  char buf[NLM_BUFFER_SIZE];
+  if (strlen(table) > 64 || strlen(prefix) > 200) return -E2BIG;
+  static struct chain_list l;
+  memset(&l, 0, sizeof l);
+  l.table = table;
+  l.prefix = prefix;
+  uint32_t seq = (uint32_t)time(NULL);
+  struct nlmsghdr *msg = nft_msg(buf, (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN), NLM_F_DUMP, seq,
+                                 (uint8_t)family, 0);
+  int fd = nft_socket();
+  if (fd < 0) return fd;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  int result = 0;
+  if (sendto(fd, buf, msg->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) result = -errno;
+  static char reply[32768];
+  for (int done = result < 0; !done;) {
+    ssize_t n = recv(fd, reply, sizeof reply, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      result = -errno;
+      break;
+    }
+    long remaining = (long)n;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, remaining); h = NLMSG_NEXT(h, remaining)) {
+      if (h->nlmsg_seq != seq) continue;
+      if (h->nlmsg_type == NLMSG_DONE) done = 1;
+      else if (h->nlmsg_type == NLMSG_ERROR) {
+        int r = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+        if (r < 0) result = r;
+        done = 1;
+      } else chain_collect(h, &l);
+    }
+  }
+  close(fd);
+  if (result < 0) return result == -ENOENT ? 0 : result;
+  if (l.count == 0) return 0;
+  // Each chain's rules, then the chain, in one transaction.
+  struct batch b;
+  batch_begin(&b, buf);
+  for (uint32_t i = 0; i < l.count; i++) {
+    if ((size_t)((char *)b.next - buf) > NLM_BUFFER_SIZE - 1024) break;  // the rest next time
+    msg = batch_msg(&b, NFT_MSG_DELRULE, 0, (uint8_t)family);
+    nlm_attr_put_strz(msg, NFTA_RULE_TABLE, table);
+    nlm_attr_put_strz(msg, NFTA_RULE_CHAIN, l.names[i]);
+    batch_msg_end(&b, msg);
+    msg = batch_msg(&b, NFT_MSG_DELCHAIN, 0, (uint8_t)family);
+    nlm_attr_put_strz(msg, NFTA_CHAIN_TABLE, table);
+    nlm_attr_put_strz(msg, NFTA_CHAIN_NAME, l.names[i]);
+    batch_msg_end(&b, msg);
+  }
+  int r = batch_send(&b);
+  return r < 0 ? r : (int)l.count;
+}
+
+// Network `net` of `prefix` bits at `nets` (the first alen bytes) compared with register 1
+// (an address), masked: `op` NFT_CMP_EQ (in it) or NFT_CMP_NEQ (not in it).
+static void expr_net(struct nlmsghdr *msg, uint32_t offset, uint32_t alen, const uint8_t *addr, uint32_t prefix, uint32_t op) {
+  uint8_t mask[16] = {0}, net[16] = {0}, zero[16] = {0};
+  if (prefix > alen * 8) prefix = alen * 8;
+  for (uint32_t bit = 0; bit < prefix; bit++) mask[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+  for (uint32_t j = 0; j < alen; j++) net[j] = addr[j] & mask[j];
+  expr_payload(msg, offset, alen);
+  if (prefix < alen * 8) {
+    struct nlattr *data, *e = expr_start(msg, "bitwise", &data);
+    put_be32(msg, NFTA_BITWISE_SREG, NFT_REG_1);
+    put_be32(msg, NFTA_BITWISE_DREG, NFT_REG_1);
+    put_be32(msg, NFTA_BITWISE_LEN, alen);
+    put_data(msg, NFTA_BITWISE_MASK, mask, alen);
+    put_data(msg, NFTA_BITWISE_XOR, zero, alen);
+    expr_end(msg, e, data);
+  }
+  expr_cmp(msg, op, net, alen);
+}
+
+int nl_nft_masq_setup(const char *table, const char *chain, int v4, const uint8_t *subnet, uint8_t subnet_prefix,
                       const uint8_t *nets, const uint8_t *prefixes, uint32_t count, const char *comment) {
   const uint32_t alen = v4 ? 4 : 16;
   char buf[NLM_BUFFER_SIZE];
-  // Fixed parts take under 700 bytes, each exempted network under 200.
-  if (count > 24 || strlen(table) > 64 || strlen(chain) > 64 || strlen(set) > 64 || strlen(comment) > 128) return -E2BIG;
+  // Fixed parts take under 900 bytes, each exempted network under 200.
+  if (count > 24 || strlen(table) > 64 || strlen(chain) > 200 || strlen(comment) > 128) return -E2BIG;
   struct batch b;
   batch_begin(&b, buf);
 
-  // The table and the NAT chain: made if missing, left as they are otherwise.
+  // The table (made if missing) and the subnet's own NAT chain (EEXIST if it is there: then
+  // nothing of the batch is done, and the rule is not added twice).
   struct nlmsghdr *msg = batch_msg(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, NFPROTO_INET);
   nlm_attr_put_strz(msg, NFTA_TABLE_NAME, table);
   batch_msg_end(&b, msg);
-  msg = batch_msg(&b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, NFPROTO_INET);
+  msg = batch_msg(&b, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL, NFPROTO_INET);
   nlm_attr_put_strz(msg, NFTA_CHAIN_TABLE, table);
   nlm_attr_put_strz(msg, NFTA_CHAIN_NAME, chain);
   struct nlattr *hook = nlm_nest_start(msg, NFTA_CHAIN_HOOK);
@@ -196,17 +316,7 @@ int nl_nft_masq_setup(const char *table, const char *chain, const char *set, uin
   put_be32(msg, NFTA_CHAIN_POLICY, NF_ACCEPT);
   batch_msg_end(&b, msg);
 
-  // The set of the pods' addresses (nft's ipv4_addr, 7, or ipv6_addr, 8).
-  msg = batch_msg(&b, NFT_MSG_NEWSET, NLM_F_CREATE, NFPROTO_INET);
-  nlm_attr_put_strz(msg, NFTA_SET_TABLE, table);
-  nlm_attr_put_strz(msg, NFTA_SET_NAME, set);
-  put_be32(msg, NFTA_SET_FLAGS, 0);
-  put_be32(msg, NFTA_SET_KEY_TYPE, v4 ? 7 : 8);
-  put_be32(msg, NFTA_SET_KEY_LEN, alen);
-  put_be32(msg, NFTA_SET_ID, set_id);
-  batch_msg_end(&b, msg);
-
-  // meta nfproto ipv4|ipv6, saddr @set, daddr != each exempted network, masquerade.
+  // meta nfproto ipv4|ipv6, saddr SUBNET, daddr != each exempted network, masquerade.
   msg = batch_msg(&b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, NFPROTO_INET);
   nlm_attr_put_strz(msg, NFTA_RULE_TABLE, table);
   nlm_attr_put_strz(msg, NFTA_RULE_CHAIN, chain);
@@ -217,29 +327,8 @@ int nl_nft_masq_setup(const char *table, const char *chain, const char *set, uin
   expr_end(msg, e, data);
   uint8_t proto = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
   expr_cmp(msg, NFT_CMP_EQ, &proto, 1);
-  expr_payload(msg, v4 ? 12 : 8, alen);  // saddr
-  e = expr_start(msg, "lookup", &data);
-  nlm_attr_put_strz(msg, NFTA_LOOKUP_SET, set);
-  put_be32(msg, NFTA_LOOKUP_SET_ID, set_id);
-  put_be32(msg, NFTA_LOOKUP_SREG, NFT_REG_1);
-  expr_end(msg, e, data);
-  for (uint32_t i = 0; i < count; i++) {
-    uint8_t mask[16] = {0}, net[16] = {0}, zero[16] = {0};
-    uint32_t prefix = prefixes[i] > alen * 8 ? alen * 8 : prefixes[i];
-    for (uint32_t bit = 0; bit < prefix; bit++) mask[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
-    for (uint32_t j = 0; j < alen; j++) net[j] = nets[i * 16 + j] & mask[j];
-    expr_payload(msg, v4 ? 16 : 24, alen);  // daddr
-    if (prefix < alen * 8) {
-      e = expr_start(msg, "bitwise", &data);
-      put_be32(msg, NFTA_BITWISE_SREG, NFT_REG_1);
-      put_be32(msg, NFTA_BITWISE_DREG, NFT_REG_1);
-      put_be32(msg, NFTA_BITWISE_LEN, alen);
-      put_data(msg, NFTA_BITWISE_MASK, mask, alen);
-      put_data(msg, NFTA_BITWISE_XOR, zero, alen);
-      expr_end(msg, e, data);
-    }
-    expr_cmp(msg, NFT_CMP_NEQ, net, alen);
-  }
+  expr_net(msg, v4 ? 12 : 8, alen, subnet, subnet_prefix, NFT_CMP_EQ);  // saddr
+  for (uint32_t i = 0; i < count; i++) expr_net(msg, v4 ? 16 : 24, alen, nets + 16 * i, prefixes[i], NFT_CMP_NEQ);
   e = expr_start(msg, "masq", &data);
   expr_end(msg, e, data);
   nlm_nest_end(msg, exprs);

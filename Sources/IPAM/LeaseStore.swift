@@ -51,6 +51,9 @@ public final class LeaseStore {
         (Files.entries(directory) ?? []).compactMap { name in IPAddress(name).flatMap(read) }
     }
 
+    /// Whether any address is leased (the names only: no lease is read).
+    public var holdsAny: Bool { (Files.entries(directory) ?? []).contains { IPAddress($0) != nil } }
+
     func read(_ ip: IPAddress) -> Lease? {
         let fd = open(directory + "/" + LeaseStore.fileName(ip), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }

@@ -31,13 +31,13 @@ extension BridgePlugin {
             try configureGateway(ipam, conf, node: node, bridge: bridge)
             // Other nodes' pod subnets: routed, never masqueraded.
             try Routes(sys: sys).install(conf.peers + Routes(sys: sys).load(conf), node)
-            try masquerade(ipam, conf, &undo)
+            try masquerade(ipam, conf)
             try registerNames(ipam, conf, env, gateways: gateways, &undo)
             sys.checkpoint("before-result")
             var result = CNIResult()
-            let bridgeNow = try node.find(conf.bridge) ?? bridge
+            // (The bridge's MAC is fixed and its MTU set when made: no need to ask again.)
             result.interfaces = [
-                .init(name: conf.bridge, mac: node.macText(bridgeNow), mtu: bridgeNow.mtu, sandbox: nil),
+                .init(name: conf.bridge, mac: node.macText(bridge), mtu: bridge.mtu, sandbox: nil),
                 .init(name: hostName, mac: node.macText(host), mtu: host.mtu, sandbox: nil),
                 .init(name: env.ifname, mac: pod.macText(podLink), mtu: podLink.mtu, sandbox: env.netns),
             ]
@@ -132,12 +132,11 @@ extension BridgePlugin {
         }
     }
 
-    /// ipMasq: the pod's addresses in the network's nftables set; undo: out of it.
-    func masquerade(_ ipam: CNIResult, _ conf: NetworkConfig, _ undo: inout Rollback) throws(CNIError) {
+    /// ipMasq: the masquerade rule of each of the pod's subnets, made by its first pod. No
+    /// undo: the rule is the network's, removed with its last pod (BridgePlugin.del, gc).
+    func masquerade(_ ipam: CNIResult, _ conf: NetworkConfig) throws(CNIError) {
         guard conf.ipMasq else { return }
-        let exempt = conf.clusterCIDR.isEmpty ? ipam.ips.map(\.address.canonical) : conf.clusterCIDR
-        try Masquerade.add(network: conf.name, ips: ipam.ips.map(\.address), exempt: exempt, lockDir: lockDirectory(conf))
-        undo.add { Masquerade.remove(network: conf.name, ips: ipam.ips.map(\.address.address)) }
+        try Masquerade.add(network: conf.name, ips: ipam.ips.map(\.address), exempt: conf.clusterCIDR, lockDir: lockDirectory(conf))
     }
 
     /// dnsEnable: the pod's names in the network's registry, the server running; undo: out.

@@ -43,9 +43,9 @@ package struct BridgePlugin {
         var pod: NetlinkSocket?
         if !env.netns.isEmpty, sys.exists(env.netns) { pod = try? openPod(env.netns) }
         try HostVeth.detach(node: node, pod: pod, containerID: env.containerID, ifname: env.ifname, checkpoint: sys.checkpoint)
-        if conf.ipMasq { Masquerade.remove(network: conf.name, ips: addresses) }
         if conf.dnsEnable { PodDNS(sys: sys).unregister(conf, env) }
         try IPAMPlugin.del(conf, env, sys: sys)
+        if conf.ipMasq { removeMasquerade(conf, unlessValid: nil) }
     }
 
     /// CHECK: what ADD made is still there.
@@ -73,8 +73,8 @@ package struct BridgePlugin {
 
     /// GC (CNI 1.1): everything of this network not in the valid attachments goes.
     package func gc(_ conf: NetworkConfig, _ env: CNIEnvironment) throws(CNIError) {
-        let freed = try IPAMPlugin.gc(conf, env, sys: sys)
-        if conf.ipMasq { Masquerade.remove(network: conf.name, ips: freed) }
+        _ = try IPAMPlugin.gc(conf, env, sys: sys)
+        if conf.ipMasq { removeMasquerade(conf, unlessValid: conf.validAttachments ?? []) }
         if conf.dnsEnable {
             let valid = Set((conf.validAttachments ?? []).map { "\($0.containerID)/\($0.ifname)" })
             let reg = PodDNS.registry(conf)
@@ -86,6 +86,21 @@ package struct BridgePlugin {
         // veths on our bridge that no valid attachment owns, half-made and retired ones.
         guard let node = try? openNode(), let bridge = try node.find(conf.bridge) else { return }
         try HostVeth.collect(node, bridge: bridge.index, valid: conf.validAttachments ?? [])
+    }
+
+    /// The network's masquerade chains go once it has no pod: no lease left (builtin IPAM), or
+    /// (GC, `valid` given) no valid attachment. With a delegated IPAM only GC can tell.
+    func removeMasquerade(_ conf: NetworkConfig, unlessValid valid: [NetworkConfig.Attachment]?) {
+        let builtin = conf.ipam.flatMap { $0.type == IPAMConfig.builtinType ? $0 : nil }
+        if builtin == nil && valid == nil { return }
+        // (No directory: no ADD made chains here; DEL leaves nothing behind.)
+        let dir = (conf.ipam?.dataDir ?? IPAMConfig.defaultDataDir) + "/" + conf.name
+        guard sys.exists(dir) else { return }
+        Masquerade.removeIfEmpty(network: conf.name, lockDir: dir) {
+            if let valid, valid.isEmpty { return true }
+            guard let ipam = builtin else { return false }
+            return !LeaseStore(dataDir: ipam.dataDir, network: ipam.network).holdsAny
+        }
     }
 
     /// STATUS: ready when the IPAM can hand out addresses.

@@ -3,99 +3,92 @@ import CNetlink
 import Glibc
 import LinuxSys
 
-/// ipMasq through nftables: one table `inet swnet`, and per network a set of pod addresses
-/// with one masquerade rule for traffic from the set leaving the pod subnet. The table, set and
-/// rule are made once per network and family (one netlink batch, under the network's lock);
-/// after that an ADD or DEL only adds or removes its element, in one netlink transaction: no
-/// process, no lock. Everything goes through nf_tables netlink, so no `nft` is needed.
+/// ipMasq through nftables: one table `inet swnet`, and per network subnet its own NAT base
+/// chain with one rule, "source in the subnet, destination outside it (or outside clusterCIDR)
+/// and not multicast: masquerade". The first ADD of a subnet makes it (one netlink batch, under
+/// the network's lock); later ADDs only see that it is there (one read, no transaction) and DEL
+/// changes nothing, so pods never queue on nftables' commit. A network's chains go when its
+/// last pod is DELeted or GC leaves it no pod (builtin IPAM), and by GC with no valid
+/// attachment (any IPAM). Everything goes through nf_tables netlink, so no `nft` is needed.
 enum Masquerade {
-    static func setName(_ network: String, v4: Bool) -> String {
-        let safe = String(network.map { $0.isLetter || $0.isNumber ? $0 : "_" }.prefix(20))
-        return "pods_\(safe)_\(String(fnv1a(network), radix: 16))_\(v4 ? 4 : 6)"
-    }
-
     static let inet: Int32 = 1  // NFPROTO_INET
+    static let table = "swnet"
 
-    static func element(add: Bool, _ set: String, _ ip: IPAddress) -> Int32 {
-        ip.bytes.withUnsafeBufferPointer { nl_nft_set_element(add ? 1 : 0, inet, "swnet", set, $0.baseAddress, UInt32($0.count)) }
+    /// All chains of a network start with this.
+    static func prefix(_ network: String) -> String {
+        let safe = String(network.map { $0.isLetter || $0.isNumber ? $0 : "_" }.prefix(20))
+        return "masq_\(safe)_\(String(fnv1a(network), radix: 16))_"
     }
 
-    /// All of a pod's elements (one per address, in its family's set) in one transaction, so one
-    /// netfilter socket is released (each release can wait for a grace period, nftables.c).
-    /// 0 or the first error; all or nothing.
-    static func elements(add: Bool, network: String, _ ips: [IPAddress]) -> Int32 {
-        if ips.isEmpty { return 0 }
-        let names = ips.map { strdup(setName(network, v4: $0.isV4)) }
+    static func chain(_ network: String, _ subnet: CIDR) -> String {
+        prefix(network) + String(fnv1a(subnet.canonical.description), radix: 16)
+    }
+
+    /// Which of the chains are there: a mask, or -errno.
+    static func present(_ chains: [String]) -> Int32 {
+        let names = chains.map { strdup($0) }
         defer { for n in names { free(n) } }
-        var keys: [UInt8] = []
-        for ip in ips { keys += ip.bytes + [UInt8](repeating: 0, count: 16 - ip.bytes.count) }
-        let lengths = ips.map { UInt8($0.bytes.count) }
-        let sets: [UnsafePointer<CChar>?] = names.map { $0.map { UnsafePointer($0) } }
-        return sets.withUnsafeBufferPointer { s in
-            keys.withUnsafeBufferPointer { k in
-                lengths.withUnsafeBufferPointer { l in
-                    nl_nft_set_elements(add ? 1 : 0, inet, "swnet", UInt32(ips.count), s.baseAddress, k.baseAddress, l.baseAddress)
-                }
-            }
-        }
+        let ptrs: [UnsafePointer<CChar>?] = names.map { $0.map { UnsafePointer($0) } }
+        return ptrs.withUnsafeBufferPointer { nl_nft_chains_present(inet, table, UInt32(chains.count), $0.baseAddress) }
     }
 
-    /// `exempt`: destinations never masqueraded (the pod subnet, or the cluster's pod CIDRs).
+    /// Makes sure each of the pod's subnets has its rule. `exempt`: destinations never
+    /// masqueraded besides multicast (clusterCIDR; empty: the pod's subnets).
     static func add(network: String, ips: [CIDR], exempt: [CIDR], lockDir: String) throws(CNIError) {
-        // Every set there (all but a network's first pods): one transaction. Otherwise nothing
-        // was added and each address goes on its own, making what is missing.
-        if elements(add: true, network: network, ips.map(\.address)) == 0 { return }
-        for ip in ips {
-            let v4 = ip.address.isV4
-            let set = setName(network, v4: v4)
-            var r = element(add: true, set, ip.address)
-            if r == -ENOENT {
-                // First pod of this network and family: the table, the set and its rule, made
-                // under the lock by whichever ADD gets it first; the ADDs that waited for it
-                // find the set and only add their element.
-                let lock = try FileLock(lockDir + "/masq.lock")
-                defer { lock.release() }
-                r = element(add: true, set, ip.address)
-                if r == -ENOENT {
-                    try setUp(network: network, v4: v4, exempt: exempt)
-                    r = element(add: true, set, ip.address)
-                }
-            }
-            if r < 0 {
-                throw CNIError(.internalError, "cannot set up ipMasq", "add \(ip.address) to nftables set inet swnet \(set): \(errnoText(-r))")
-            }
+        var subnets: [CIDR] = []
+        for ip in ips where !subnets.contains(ip.canonical) { subnets.append(ip.canonical) }
+        if subnets.isEmpty { return }
+        let chains = subnets.map { chain(network, $0) }
+        var r = present(chains)
+        let all = Int32((1 << chains.count) - 1)
+        if r == all { return }
+        // A subnet's first pod: its chain and rule, made under the lock by whichever ADD gets it
+        // first; the ADDs that waited for it find it there.
+        let lock = try FileLock(lockDir + "/masq.lock")
+        defer { lock.release() }
+        r = present(chains)
+        if r < 0 { throw CNIError(.internalError, "cannot set up ipMasq", "nftables table inet swnet: \(errnoText(-r))") }
+        for (i, subnet) in subnets.enumerated() where r & (1 << i) == 0 {
+            let v4 = subnet.address.isV4
+            let others = (exempt.isEmpty ? subnets : exempt).filter { $0.address.isV4 == v4 }
+            try setUp(network: network, chain: chains[i], subnet: subnet, exempt: others)
         }
     }
 
-    /// The table, chain, set and rule of one network and family (called under the lock, when
-    /// the set is missing). Multicast is never masqueraded.
-    static func setUp(network: String, v4: Bool, exempt: [CIDR]) throws(CNIError) {
-        let set = setName(network, v4: v4)
+    /// One subnet's chain and rule (called under the lock, when the chain is missing).
+    static func setUp(network: String, chain: String, subnet: CIDR, exempt: [CIDR]) throws(CNIError) {
+        let v4 = subnet.address.isV4
         let multicast = v4 ? CIDR(address: IPAddress(bytes: [224, 0, 0, 0]), prefix: 4)
                            : CIDR(address: IPAddress(bytes: [0xff] + [UInt8](repeating: 0, count: 15)), prefix: 8)
-        let local = exempt.filter { $0.address.isV4 == v4 }.map(\.canonical) + [multicast]
+        let local = exempt.map(\.canonical) + [multicast]
         guard local.count <= 24 else {
             throw CNIError(.invalidConfig, "cannot set up ipMasq", "clusterCIDR: at most 23 networks per family (\(local.count - 1) given)")
         }
+        func padded(_ a: IPAddress) -> [UInt8] { a.bytes + [UInt8](repeating: 0, count: 16 - a.bytes.count) }
         var nets: [UInt8] = []
-        for cidr in local { nets += cidr.address.bytes + [UInt8](repeating: 0, count: 16 - cidr.address.bytes.count) }
+        for cidr in local { nets += padded(cidr.address) }
         let prefixes = local.map { UInt8($0.prefix) }
+        let sub = padded(subnet.address)
         let r = nets.withUnsafeBufferPointer { n in
             prefixes.withUnsafeBufferPointer { p in
-                nl_nft_masq_setup("swnet", "postrouting", set, 1, v4 ? 1 : 0, n.baseAddress, p.baseAddress, UInt32(local.count), "swnet \(network)")
+                sub.withUnsafeBufferPointer { s in
+                    nl_nft_masq_setup(table, chain, v4 ? 1 : 0, s.baseAddress, UInt8(subnet.prefix), n.baseAddress, p.baseAddress,
+                                      UInt32(local.count), "swnet \(network)")
+                }
             }
         }
-        if r < 0 {
+        if r < 0 && r != -EEXIST {
             let hint = r == -EPROTONOSUPPORT || r == -ENOENT || r == -EOPNOTSUPP ? " (does the kernel have nf_tables with inet NAT, nft_masq?)" : ""
-            throw CNIError(.internalError, "cannot set up ipMasq", "nftables table inet swnet, set \(set), network \(network): \(errnoText(-r))\(hint)")
+            throw CNIError(.internalError, "cannot set up ipMasq", "nftables table inet swnet, chain \(chain), network \(network): \(errnoText(-r))\(hint)")
         }
     }
 
-    /// Removes the pods' addresses from the network's sets; missing ones are fine.
-    static func remove(network: String, ips: [IPAddress]) {
-        if elements(add: false, network: network, ips) == 0 { return }
-        // (A missing set or element fails the whole batch: then one by one.)
-        for ip in ips { _ = element(add: false, setName(network, v4: ip.isV4), ip) }
+    /// Removes the network's chains when `empty` says (under the lock, so no ADD is making
+    /// them meanwhile) that it has no pod left. Best effort.
+    static func removeIfEmpty(network: String, lockDir: String, empty: () -> Bool) {
+        guard let lock = try? FileLock(lockDir + "/masq.lock") else { return }
+        defer { lock.release() }
+        if empty() { _ = nl_nft_chains_delete(inet, table, prefix(network)) }
     }
 }
 

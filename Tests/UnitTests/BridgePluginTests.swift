@@ -61,6 +61,8 @@ import Testing
         #expect(host.alias == HostVeth.alias(containerID: "c1", ifname: "eth0") && host.master == bridge.index && host.isUp)
         let eth0 = try #require(pod.table.first { $0.name == "eth0" })
         #expect(eth0.isUp && eth0.mtu == 1400)
+        // The bridge in the result is the one ensureBridge found (no second request for it).
+        #expect(result.interfaces.first?.name == "br-t" && result.interfaces.first?.mac == node.macText(bridge))
         #expect(pod.addressTable[eth0.index]?.map { $0.prefix } == [24, 64])
         #expect(pod.routes.filter { $0.prefix == 0 }.count == 2)  // a default route per family
         #expect(node.addressTable[bridge.index]?.count == 2)     // the gateways

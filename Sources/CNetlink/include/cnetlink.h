@@ -77,22 +77,20 @@ int nl_route_del(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst
 // Counts routes to dst/dst_len in the main table (for CHECK). Returns count or -errno.
 int nl_route_count(struct nl_sock *nl, int family, const uint8_t *dst, uint8_t dst_len);
 
-// Adds (add = 1) or deletes one element of nftables set `set` in `table` of `family`
-// (NFPROTO_INET = 1, ...) in one batch; `key` in network order. Adding an element that is
-// there is fine. 0 or -errno (-ENOENT: no such table or set).
-int nl_nft_set_element(int add, int family, const char *table, const char *set, const uint8_t *key, uint32_t key_len);
-// The same for `count` (at most 16) elements in one batch, all or nothing: element i of set
-// sets[i], key of key_lens[i] bytes at keys + 16 * i. The first error, if any.
-int nl_nft_set_elements(int add, int family, const char *table, uint32_t count, const char *const *sets,
-                        const uint8_t *keys, const uint8_t *key_lens);
-// ipMasq for one network and family, in one batch (NFPROTO_INET): table `table` and its NAT
-// postrouting chain `chain` (made if missing), the set `set` of pod addresses (`set_id`: any
-// number unique in the batch), and the rule
-//   meta nfproto ipv4|ipv6 <family> saddr @set <family> daddr != net ... masquerade comment C
-// with one `daddr != net/prefix` per exempted network: `count` (at most 24) addresses of 16
-// bytes each in `nets` (the first 4 for IPv4), prefixes in `prefixes`. 0 or -errno; nothing is
-// changed on error. Call it only when the set is missing (the rule would be added twice).
-int nl_nft_masq_setup(const char *table, const char *chain, const char *set, uint32_t set_id, int v4,
+// Which of `count` (at most 16) chains of nftables table `table` of `family` (NFPROTO_INET =
+// 1, ...) are there, asked in one read (no transaction): bit i set when chains[i] is.
+// A missing table or chain is not an error. The mask or -errno.
+int nl_nft_chains_present(int family, const char *table, uint32_t count, const char *const *chains);
+// Deletes (one transaction, rules first) every chain of `table` whose name starts with
+// `prefix`. The number deleted (0 when there is no such table or chain) or -errno.
+int nl_nft_chains_delete(int family, const char *table, const char *prefix);
+// ipMasq for one network subnet, in one batch (NFPROTO_INET): table `table` (made if missing),
+// its NAT postrouting base chain `chain` (-EEXIST if there: nothing is changed), and the rule
+//   meta nfproto ipv4|ipv6 <family> saddr SUBNET <family> daddr != net ... masquerade comment C
+// with the subnet (16 bytes, the first 4 for IPv4) and one `daddr != net/prefix` per exempted
+// network: `count` (at most 24) addresses of 16 bytes each in `nets`, prefixes in `prefixes`.
+// 0 or -errno; nothing is changed on error.
+int nl_nft_masq_setup(const char *table, const char *chain, int v4, const uint8_t *subnet, uint8_t subnet_prefix,
                       const uint8_t *nets, const uint8_t *prefixes, uint32_t count, const char *comment);
 
 // The inode of a network namespace file (to tell namespaces apart), or 0.
