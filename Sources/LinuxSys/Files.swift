@@ -57,6 +57,67 @@ public enum Files {
         if !ok { throw SysError("write", path, errno: e) }
     }
 
+    /// A new file holding `bytes` (O_EXCL: EEXIST when the name is taken); removed again when
+    /// the write fails, so a name is never left holding part of a file.
+    public static func create(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(SysError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw SysError("create", path, errno: errno) }
+        let ok = bytes.withUnsafeBytes { writeAll(fd: fd, $0) }
+        let e = errno
+        close(fd)
+        if !ok {
+            unlink(path)
+            throw SysError("write", path, errno: e)
+        }
+    }
+
+    /// Replaces a file atomically: written beside it (`path.tmp`), then renamed over it, so a
+    /// reader sees the old contents or the new, never part (no fsync: a crash may lose it).
+    public static func replace(_ path: String, _ text: String, mode: mode_t = 0o600) throws(SysError) {
+        let tmp = path + ".tmp"
+        do { try write(tmp, text, mode: mode) } catch {
+            unlink(tmp)
+            throw error
+        }
+        if rename(tmp, path) < 0 {
+            let e = errno
+            unlink(tmp)
+            throw SysError("rename into place", path, errno: e)
+        }
+    }
+
+    /// Writes `text` to a file that must already be there (a kernel file: /proc, /sys, a
+    /// cgroup's), not truncating it: one write(2) where the text fits, which is what files
+    /// such as uid_map and cgroup.procs take.
+    public static func writeExisting(_ path: String, _ text: String) throws(SysError) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SysError("open", path, errno: errno) }
+        let ok = writeAll(fd: fd, text)
+        let e = errno
+        // (Some kernel files report a failed write only at close.)
+        if close(fd) < 0 && errno != EINTR && ok { throw SysError("write", path, errno: errno) }
+        if !ok { throw SysError("write", path, errno: e) }
+    }
+
+    /// Waits for an exclusive flock on `fd` (`path` names it in the error).
+    public static func lock(fd: Int32, path: String) throws(SysError) {
+        while flock(fd, LOCK_EX) < 0 {
+            if errno != EINTR { throw SysError("lock", path, errno: errno) }
+        }
+    }
+
+    /// Opens (creating it, 0600) and exclusively locks a lock file: the descriptor, which holds
+    /// the lock until it is closed.
+    public static func openLocked(_ path: String) throws(SysError) -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SysError("open", path, errno: errno) }
+        do { try lock(fd: fd, path: path) } catch {
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
     /// mkdir -p (an existing directory is fine).
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SysError) {
         var p = path.hasPrefix("/") ? "" : "."
