@@ -56,11 +56,9 @@ public struct StateStore {
             if errno == ENOENT { throw .container("container \"\(id)\" does not exist") }
             throw .system(step: "open state directory", subject: path, errno: errno)
         }
-        while flock(fd, LOCK_EX) < 0 {
-            if errno == EINTR { continue }
-            let e = errno
+        do { try Files.lock(fd: fd, path: path) } catch {
             close(fd)
-            throw .system(step: "lock state directory", subject: path, errno: e)
+            throw .system(step: "lock state directory", subject: path, errno: error.errno)
         }
         return Handle(id: id, path: path, fd: fd)
     }
@@ -74,14 +72,10 @@ public struct StateStore {
         // A user's root (under $XDG_RUNTIME_DIR) is theirs alone, as runc's.
         let mode: mode_t = geteuid() == 0 ? 0o711 : 0o700
         if mkdir(root, mode) == 0 || errno == EEXIST { return }  // the usual case: one call
-        var path = ""
-        for part in root.split(separator: "/") {
-            path += "/" + part
-            if mkdir(path, mode) < 0 && errno != EEXIST {
-                let e = errno
-                if geteuid() != 0 && (e == EACCES || e == EPERM) { throw .container(StateStore.notRootHint("create state root", path, e)) }
-                throw .system(step: "create state root", subject: path, errno: e)
-            }
+        do { try Files.makeDirectories(root, mode: mode) } catch {
+            let path = error.path ?? root, e = error.errno
+            if geteuid() != 0 && (e == EACCES || e == EPERM) { throw .container(StateStore.notRootHint("create state root", path, e)) }
+            throw .system(step: "create state root", subject: path, errno: e)
         }
     }
 
