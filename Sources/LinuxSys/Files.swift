@@ -57,6 +57,41 @@ public enum Files {
         if !ok { throw SysError("write", path, errno: e) }
     }
 
+    /// Writes `text` over an existing file (never creates one: a control file of cgroupfs or
+    /// procfs that is missing says ENOENT at "open").
+    public static func overwrite(_ path: String, _ text: String) throws(SysError) {
+        let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)  // kernfs ignores O_TRUNC; stand-ins in tests need it
+        guard fd >= 0 else { throw SysError("open", path, errno: errno) }
+        let ok = writeAll(fd: fd, text)
+        let e = errno
+        close(fd)
+        if !ok { throw SysError("write", path, errno: e) }
+    }
+
+    /// mkdir -p (an existing directory is fine).
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SysError) {
+        var p = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            p += "/" + part
+            if mkdir(p, mode) < 0 && errno != EEXIST { throw SysError("create", p, errno: errno) }
+        }
+    }
+
+    /// The names in a directory (without "." and ".."), only those of d_type `type` when given
+    /// (DT_DIR...; a file system that reports DT_UNKNOWN matches none); nil when it cannot be opened.
+    public static func entries(_ path: String, type: UInt8? = nil) -> [String]? {
+        guard let dir = opendir(path) else { return nil }
+        defer { closedir(dir) }
+        var out: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." && (type == nil || entry.pointee.d_type == type) { out.append(name) }
+        }
+        return out
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
     /// A new file holding `bytes` (O_EXCL: EEXIST when the name is taken); removed again when
     /// the write fails, so a name is never left holding part of a file.
     public static func create(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(SysError) {
@@ -86,19 +121,6 @@ public enum Files {
         }
     }
 
-    /// Writes `text` to a file that must already be there (a kernel file: /proc, /sys, a
-    /// cgroup's), not truncating it: one write(2) where the text fits, which is what files
-    /// such as uid_map and cgroup.procs take.
-    public static func writeExisting(_ path: String, _ text: String) throws(SysError) {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SysError("open", path, errno: errno) }
-        let ok = writeAll(fd: fd, text)
-        let e = errno
-        // (Some kernel files report a failed write only at close.)
-        if close(fd) < 0 && errno != EINTR && ok { throw SysError("write", path, errno: errno) }
-        if !ok { throw SysError("write", path, errno: e) }
-    }
-
     /// Waits for an exclusive flock on `fd` (`path` names it in the error).
     public static func lock(fd: Int32, path: String) throws(SysError) {
         while flock(fd, LOCK_EX) < 0 {
@@ -117,28 +139,4 @@ public enum Files {
         }
         return fd
     }
-
-    /// mkdir -p (an existing directory is fine).
-    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SysError) {
-        var p = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            p += "/" + part
-            if mkdir(p, mode) < 0 && errno != EEXIST { throw SysError("create", p, errno: errno) }
-        }
-    }
-
-    /// The names in a directory (without "." and ".."), only those of d_type `type` when given
-    /// (DT_DIR...; a file system that reports DT_UNKNOWN matches none); nil when it cannot be opened.
-    public static func entries(_ path: String, type: UInt8? = nil) -> [String]? {
-        guard let dir = opendir(path) else { return nil }
-        defer { closedir(dir) }
-        var out: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." && (type == nil || entry.pointee.d_type == type) { out.append(name) }
-        }
-        return out
-    }
-
-    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 }

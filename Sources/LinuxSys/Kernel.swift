@@ -12,7 +12,7 @@ public enum Kernel {
             while current.last == UInt8(ascii: "\n") { current.removeLast() }
             if current.elementsEqual(value.utf8) { return }
         }
-        try Files.writeExisting(path, value)
+        try Files.overwrite(path, value)
     }
 
     /// Closes every descriptor from `first` on (a daemon keeps nothing of its starter's).

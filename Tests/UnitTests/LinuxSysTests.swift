@@ -27,7 +27,7 @@ import Testing
         #expect(try sys.readFile(dir + "/a/r") == Array("new".utf8) && !sys.exists(dir + "/a/r.tmp"))
     }
 
-    @Test func filesCreateExclusivelyReplaceAtomicallyWriteExistingAndLock() throws {
+    @Test func filesCreateExclusivelyReplaceAtomicallyOverwriteAndLock() throws {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Files.makeDirectories(dir)
         let f = dir + "/new"
@@ -46,11 +46,11 @@ import Testing
         #expect { try Files.replace(dir + "/d", "text") } throws: { ($0 as? SysError)?.step == "rename into place" }
         #expect(!Files.exists(dir + "/d.tmp"))
 
-        // A file that must be there: not created, not truncated (written from the start).
-        #expect { try Files.writeExisting(dir + "/missing", "1") } throws: { ($0 as? SysError) == SysError("open", dir + "/missing", errno: ENOENT) }
+        // A file that must be there (a kernel file): never created.
+        #expect { try Files.overwrite(dir + "/missing", "1") } throws: { ($0 as? SysError) == SysError("open", dir + "/missing", errno: ENOENT) }
         #expect(!Files.exists(dir + "/missing"))
-        try Files.writeExisting(f, "RE")
-        #expect(try Files.read(f) == Array("REplaced".utf8))
+        try Files.overwrite(f, "RE")
+        #expect(try Files.read(f) == Array("RE".utf8))
 
         // The lock file is made, and a second descriptor cannot take the lock while it is held.
         let fd = try Files.openLocked(dir + "/lock")

@@ -7,9 +7,9 @@ public enum FileSystem {
         do { return try Files.read(path, limit: .max) } catch { throw .system(step: step, subject: path, errno: error.errno) }
     }
 
-    /// Writes to a file that is there already (/proc, cgroupfs), not truncating it.
+    /// Writes to a file that is there already (/proc, cgroupfs): never creates one.
     static func writeFile(_ path: String, _ text: String, step: String) throws(RuntimeError) {
-        do { try Files.writeExisting(path, text) } catch { throw .system(step: step, subject: path, errno: error.errno) }
+        do { try Files.overwrite(path, text) } catch { throw .system(step: step, subject: path, errno: error.errno) }
     }
 
     /// mkdir -p.
