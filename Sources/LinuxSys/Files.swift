@@ -82,10 +82,29 @@ public enum Files {
     public static func entries(_ path: String, type: UInt8? = nil) -> [String]? {
         guard let dir = opendir(path) else { return nil }
         defer { closedir(dir) }
-        var out: [String] = []
+        return list(dir).compactMap { type == nil || $0.type == type ? $0.name : nil }
+    }
+
+    /// The names and d_types (DT_DIR, DT_UNKNOWN...) in the directory open at `fd`, without "."
+    /// and ".."; `fd` stays open and unmoved (a copy is read). nil with errno when it cannot be read.
+    public static func entries(directoryFd fd: Int32) -> [(name: String, type: UInt8)]? {
+        let copy = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard copy >= 0 else { return nil }
+        guard let dir = fdopendir(copy) else {
+            let e = errno
+            close(copy)
+            errno = e
+            return nil
+        }
+        defer { closedir(dir) }
+        return list(dir)
+    }
+
+    private static func list(_ dir: OpaquePointer) -> [(name: String, type: UInt8)] {
+        var out: [(name: String, type: UInt8)] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." && (type == nil || entry.pointee.d_type == type) { out.append(name) }
+            if name != "." && name != ".." { out.append((name, entry.pointee.d_type)) }
         }
         return out
     }

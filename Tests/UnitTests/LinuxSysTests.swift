@@ -17,6 +17,11 @@ import Testing
         #expect(try Files.read(dir + "/a/b/f") == Array("two".utf8))
         #expect(Files.entries(dir + "/a")?.sorted() == ["b"])
         #expect(Files.entries(dir + "/missing") == nil)
+        let fd = open(dir + "/a", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        defer { close(fd) }
+        #expect(Files.entries(directoryFd: fd)?.map { "\($0.name) \($0.type)" } == ["b \(DT_DIR)"])
+        #expect(Files.entries(directoryFd: fd)?.count == 1)  // the descriptor itself was not read to its end
+        #expect(Files.entries(directoryFd: -1) == nil && errno == EBADF)
         #expect { try Files.read(dir + "/a/b/f", limit: 1) } throws: { ($0 as? SysError)?.errno == EFBIG }
         #expect { try Files.read(dir + "/nope") } throws: { error in
             let e = error as? SysError

@@ -204,25 +204,14 @@ public struct StateStore {
     /// 0, or the errno of the first entry that could not be removed.
     static func removeContents(of dirfd: Int32, path: String, depth: Int) -> Int32 {
         guard depth < 16 else { return ELOOP }
-        let copy = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard copy >= 0, let dir = fdopendir(copy) else {
-            let e = errno
-            if copy >= 0 { close(copy) }
-            return e
-        }
-        defer { closedir(dir) }
-        var names: [(String, Bool)] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name == "." || name == ".." { continue }
-            var isDir = entry.pointee.d_type == UInt8(DT_DIR)
-            if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
+        guard let entries = Files.entries(directoryFd: dirfd) else { return errno }
+        let names = entries.map { entry in
+            var isDir = entry.type == UInt8(DT_DIR)
+            if entry.type == UInt8(DT_UNKNOWN) {
                 var st = stat()
-                isDir = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+                isDir = fstatat(dirfd, entry.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
             }
-            names.append((name, isDir))
+            return (entry.name, isDir)
         }
         for (name, isDir) in names {
             if isDir {
