@@ -32,7 +32,7 @@ let package = Package(
             dependencies: ["CShim", "JSONCore", "LinuxSys", "OCISpec"]
         ),
         // The runc-compatible command line: thin, over CrunRuntime.
-        .target(name: "CrunCLI", dependencies: ["CrunRuntime", "OCISpec"]),
+        .target(name: "CrunCLI", dependencies: ["CrunRuntime", "LinuxSys", "OCISpec"]),
         .executableTarget(name: "crun-swift", dependencies: ["CrunCLI"]),
         // swnet: CNI bridge and IPAM plugins. rtnetlink spoken directly in C (nlmsg.h), so the
         // binary links fully static.

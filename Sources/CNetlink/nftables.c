@@ -55,48 +55,71 @@ static struct nlmsghdr *batch_msg(struct batch *b, uint8_t type, uint16_t flags,
 
 static void batch_msg_end(struct batch *b, struct nlmsghdr *msg) { b->next = nlm_tail(msg); }
 
-// Sends the batch; 0 when every message was accepted and the transaction committed, else the
-// first error (-errno). A failed commit is answered on the begin message's seq, before the
-// messages' own ACKs.
-static int batch_send(struct batch *b) {
-  struct nlmsghdr *end = nft_msg(b->next, NFNL_MSG_BATCH_END, 0, b->seq + b->count + 1, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
-  size_t total = (size_t)((char *)nlm_tail(end) - b->buf);
+static int nft_socket(void) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
   if (fd < 0) return -errno;
   struct sockaddr_nl addr = {.nl_family = AF_NETLINK};
-  int result = 0;
   if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-    result = -errno;
-    goto out;
+    int e = -errno;
+    close(fd);
+    return e;
   }
+  return fd;
+}
+
+// Called with each reply message; nonzero when the last expected one has come.
+typedef int (*nft_reply_cb)(const struct nlmsghdr *h, void *ctx);
+
+// Sends `len` bytes of requests on `fd`, then hands every reply message to `each` until it
+// says done. 0, or -errno of the failed send or receive.
+static int nft_exchange(int fd, const void *requests, size_t len, nft_reply_cb each, void *ctx) {
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  if (sendto(fd, b->buf, total, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
-    result = -errno;
-    goto out;
-  }
-  uint32_t answered = 0;
-  char reply[8192];
-  while (answered < b->count) {
+  if (sendto(fd, requests, len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
+  static char reply[32768];
+  for (;;) {
     ssize_t n = recv(fd, reply, sizeof reply, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (result == 0) result = -errno;
-      break;
+      return -errno;
     }
     long remaining = (long)n;
     for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, remaining); h = NLMSG_NEXT(h, remaining)) {
-      if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq < b->seq || h->nlmsg_seq > b->seq + b->count) continue;
-      int r = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-      if (r < 0 && result == 0) result = r;
-      if (h->nlmsg_seq != b->seq) answered++;
+      if (each(h, ctx)) return 0;
     }
   }
-out:
+}
+
+// A batch's answers: an ACK or error for each message (seq + 1 ... seq + count), and for a
+// failed commit an error on the begin message's seq, before the messages' own ACKs.
+struct batch_answers {
+  uint32_t seq, count, answered;
+  int result;
+};
+
+static int batch_answer(const struct nlmsghdr *h, void *ctx) {
+  struct batch_answers *a = ctx;
+  if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq < a->seq || h->nlmsg_seq > a->seq + a->count) return 0;
+  int r = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+  if (r < 0 && a->result == 0) a->result = r;
+  if (h->nlmsg_seq != a->seq) a->answered++;
+  return a->answered >= a->count;
+}
+
+// Sends the batch; 0 when every message was accepted and the transaction committed, else the
+// first error (-errno).
+static int batch_send(struct batch *b) {
+  struct nlmsghdr *end = nft_msg(b->next, NFNL_MSG_BATCH_END, 0, b->seq + b->count + 1, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+  size_t total = (size_t)((char *)nlm_tail(end) - b->buf);
+  int fd = nft_socket();
+  if (fd < 0) return fd;
+  struct batch_answers a = {.seq = b->seq, .count = b->count};
+  int r = nft_exchange(fd, b->buf, total, batch_answer, &a);
+  if (r < 0 && a.result == 0) a.result = r;
   // (Releasing the socket makes the kernel flush nf_tables' pending destroy work under its
   // commit mutex: after a deletion, an RCU grace period, 10-20 ms. Only removing a network's
   // chains deletes anything, so pods' ADD and DEL never pay it.)
   close(fd);
-  return result;
+  return a.result;
 }
 
 static void put_be32(struct nlmsghdr *msg, uint16_t type, uint32_t v) { nlm_attr_put_u32(msg, type, htonl(v)); }
@@ -137,16 +160,20 @@ static void expr_cmp(struct nlmsghdr *msg, uint32_t op, const void *value, size_
   expr_end(msg, e, data);
 }
 
-static int nft_socket(void) {
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-  if (fd < 0) return -errno;
-  struct sockaddr_nl addr = {.nl_family = AF_NETLINK};
-  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-    int e = -errno;
-    close(fd);
-    return e;
-  }
-  return fd;
+// The GETs' answers: a bit per chain that is there, or the first error other than ENOENT.
+struct present_answers {
+  uint32_t seq, count, answered;
+  int result;
+};
+
+static int present_answer(const struct nlmsghdr *h, void *ctx) {
+  struct present_answers *a = ctx;
+  if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq < a->seq || h->nlmsg_seq >= a->seq + a->count) return 0;
+  int r = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+  a->answered++;
+  if (r == 0) a->result |= 1 << (h->nlmsg_seq - a->seq);
+  else if (r != -ENOENT && a->result >= 0) a->result = r;
+  return a->answered >= a->count;
 }
 
 int nl_nft_chains_present(int family, const char *table, uint32_t count, const char *const *chains) {
@@ -168,52 +195,41 @@ int nl_nft_chains_present(int family, const char *table, uint32_t count, const c
   }
   int fd = nft_socket();
   if (fd < 0) return fd;
-  int result = 0;
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  if (sendto(fd, buf, (size_t)(at - buf), 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
-    result = -errno;
-    goto out;
-  }
-  uint32_t answered = 0;
-  char reply[8192];
-  while (answered < count) {
-    ssize_t n = recv(fd, reply, sizeof reply, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      result = -errno;
-      break;
-    }
-    long remaining = (long)n;
-    for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, remaining); h = NLMSG_NEXT(h, remaining)) {
-      if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq < seq || h->nlmsg_seq >= seq + count) continue;
-      int r = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-      answered++;
-      if (r == 0) result |= 1 << (h->nlmsg_seq - seq);
-      else if (r != -ENOENT && result >= 0) result = r;
-    }
-  }
-out:
+  struct present_answers a = {.seq = seq, .count = count};
+  int r = nft_exchange(fd, buf, (size_t)(at - buf), present_answer, &a);
+  if (r < 0) a.result = r;
   close(fd);
-  return result;
+  return a.result;
 }
 
-// The chains of `table` whose name starts with a prefix, from a dump.
+// The chains of `table` whose name starts with a prefix, from a dump (or its error).
 struct chain_list {
   const char *table;
   const char *prefix;
+  uint32_t seq;
+  int result;
   char names[32][201];
   uint32_t count;
 };
 
-static void chain_collect(const struct nlmsghdr *h, struct chain_list *l) {
+static int chain_collect(const struct nlmsghdr *h, void *ctx) {
+  struct chain_list *l = ctx;
+  if (h->nlmsg_seq != l->seq) return 0;
+  if (h->nlmsg_type == NLMSG_DONE) return 1;
+  if (h->nlmsg_type == NLMSG_ERROR) {
+    int r = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+    if (r < 0) l->result = r;
+    return 1;
+  }
   const struct nlattr *a;
   const char *table = NULL, *name = NULL;
   nlm_attr_for_each(a, h, sizeof(struct nfgenmsg)) {
     if (nlm_attr_type(a) == NFTA_CHAIN_TABLE) table = nlm_attr_str(a);
     if (nlm_attr_type(a) == NFTA_CHAIN_NAME) name = nlm_attr_str(a);
   }
-  if (!table || !name || strcmp(table, l->table) != 0 || strncmp(name, l->prefix, strlen(l->prefix)) != 0) return;
+  if (!table || !name || strcmp(table, l->table) != 0 || strncmp(name, l->prefix, strlen(l->prefix)) != 0) return 0;
   if (l->count < 32 && strlen(name) <= 200) strcpy(l->names[l->count++], name);
+  return 0;
 }
 
 int nl_nft_chains_delete(int family, const char *table, const char *prefix) {
@@ -223,35 +239,15 @@ int nl_nft_chains_delete(int family, const char *table, const char *prefix) {
   memset(&l, 0, sizeof l);
   l.table = table;
   l.prefix = prefix;
-  uint32_t seq = (uint32_t)time(NULL);
-  struct nlmsghdr *msg = nft_msg(buf, (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN), NLM_F_DUMP, seq,
+  l.seq = (uint32_t)time(NULL);
+  struct nlmsghdr *msg = nft_msg(buf, (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN), NLM_F_DUMP, l.seq,
                                  (uint8_t)family, 0);
   int fd = nft_socket();
   if (fd < 0) return fd;
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  int result = 0;
-  if (sendto(fd, buf, msg->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) result = -errno;
-  static char reply[32768];
-  for (int done = result < 0; !done;) {
-    ssize_t n = recv(fd, reply, sizeof reply, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      result = -errno;
-      break;
-    }
-    long remaining = (long)n;
-    for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, remaining); h = NLMSG_NEXT(h, remaining)) {
-      if (h->nlmsg_seq != seq) continue;
-      if (h->nlmsg_type == NLMSG_DONE) done = 1;
-      else if (h->nlmsg_type == NLMSG_ERROR) {
-        int r = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-        if (r < 0) result = r;
-        done = 1;
-      } else chain_collect(h, &l);
-    }
-  }
+  int r = nft_exchange(fd, buf, msg->nlmsg_len, chain_collect, &l);
+  if (r < 0) l.result = r;
   close(fd);
-  if (result < 0) return result == -ENOENT ? 0 : result;
+  if (l.result < 0) return l.result == -ENOENT ? 0 : l.result;
   if (l.count == 0) return 0;
   // Each chain's rules, then the chain, in one transaction.
   struct batch b;
@@ -267,7 +263,7 @@ int nl_nft_chains_delete(int family, const char *table, const char *prefix) {
     nlm_attr_put_strz(msg, NFTA_CHAIN_NAME, l.names[i]);
     batch_msg_end(&b, msg);
   }
-  int r = batch_send(&b);
+  r = batch_send(&b);
   return r < 0 ? r : (int)l.count;
 }
 

@@ -1,5 +1,6 @@
 import Glibc
 import JSONCore
+import LinuxSys
 
 /// Messages for the user: one line each, prefixed with the program name, on stderr or, with
 /// --log, in that file (as runc's JSON lines with --log-format json: containerd shows the last
@@ -65,15 +66,5 @@ enum Diagnostics {
         return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    private static func write(_ fd: Int32, _ s: String) {
-        var s = s
-        s.withUTF8 { buf in
-            var off = 0
-            while off < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
-                if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
-                off += n
-            }
-        }
-    }
+    private static func write(_ fd: Int32, _ s: String) { Files.writeAll(fd: fd, s) }
 }

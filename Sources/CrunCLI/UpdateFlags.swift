@@ -1,6 +1,7 @@
 import CrunRuntime
 import Glibc
 import JSONCore
+import LinuxSys
 
 /// runc's `update` flags as a linux.resources patch, over the `--resources` file (or stdin).
 enum UpdateFlags {
@@ -71,13 +72,5 @@ enum UpdateFlags {
         return .object(base)
     }
 
-    static func readStandardInput() -> [UInt8] {
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(0, &buf, buf.count)
-            if n > 0 { out += buf[0..<n] } else if n < 0 && errno == EINTR { continue } else { break }
-        }
-        return out
-    }
+    static func readStandardInput() -> [UInt8] { Files.readAll(fd: 0) }
 }

@@ -30,14 +30,9 @@ public final class LeaseStore {
         do { try Files.makeDirectories(directory) } catch {
             throw CNIError(.ioFailure, "cannot create the IPAM data directory", error.description)
         }
-        let fd = open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        if fd < 0 { throw CNIError(.ioFailure, "cannot open the IPAM lock", "\(directory)/lock: \(String(cString: strerror(errno)))") }
-        while flock(fd, LOCK_EX) < 0 {
-            if errno == EINTR { continue }
-            close(fd)
-            throw CNIError(.ioFailure, "cannot lock the IPAM data", String(cString: strerror(errno)))
+        do { lockFd = try Files.openLocked(directory + "/lock") } catch {
+            throw CNIError(.ioFailure, error.step == "lock" ? "cannot lock the IPAM data" : "cannot open the IPAM lock", error.description)
         }
-        lockFd = fd
     }
 
     public func unlock() {
@@ -69,15 +64,10 @@ public final class LeaseStore {
     /// Creates the lease file; false when the address is taken.
     func reserve(_ ip: IPAddress, containerID: String, ifname: String, netns: String) throws(CNIError) -> Bool {
         let path = directory + "/" + LeaseStore.fileName(ip)
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if fd < 0 {
-            if errno == EEXIST { return false }
-            throw CNIError(.ioFailure, "cannot write a lease", "\(path): \(String(cString: strerror(errno)))")
+        do { try Files.create(path, Array("\(containerID)\r\n\(ifname)\r\n\(netns)".utf8)) } catch {
+            if error.step == "create" && error.errno == EEXIST { return false }
+            throw CNIError(.ioFailure, "cannot write a lease", error.description)
         }
-        let text = "\(containerID)\r\n\(ifname)\r\n\(netns)"
-        let ok = text.withCString { write(fd, $0, strlen($0)) } >= 0
-        close(fd)
-        if !ok { unlink(path); throw CNIError(.ioFailure, "cannot write a lease", path) }
         return true
     }
 

@@ -57,6 +57,17 @@ public enum Files {
         if !ok { throw SysError("write", path, errno: e) }
     }
 
+    /// Writes `text` over an existing file (never creates one: a control file of cgroupfs or
+    /// procfs that is missing says ENOENT at "open").
+    public static func overwrite(_ path: String, _ text: String) throws(SysError) {
+        let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)  // kernfs ignores O_TRUNC; stand-ins in tests need it
+        guard fd >= 0 else { throw SysError("open", path, errno: errno) }
+        let ok = writeAll(fd: fd, text)
+        let e = errno
+        close(fd)
+        if !ok { throw SysError("write", path, errno: e) }
+    }
+
     /// mkdir -p (an existing directory is fine).
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SysError) {
         var p = path.hasPrefix("/") ? "" : "."
@@ -71,13 +82,80 @@ public enum Files {
     public static func entries(_ path: String, type: UInt8? = nil) -> [String]? {
         guard let dir = opendir(path) else { return nil }
         defer { closedir(dir) }
-        var out: [String] = []
+        return list(dir).compactMap { type == nil || $0.type == type ? $0.name : nil }
+    }
+
+    /// The names and d_types (DT_DIR, DT_UNKNOWN...) in the directory open at `fd`, without "."
+    /// and ".."; `fd` stays open and unmoved (a copy is read). nil with errno when it cannot be read.
+    public static func entries(directoryFd fd: Int32) -> [(name: String, type: UInt8)]? {
+        let copy = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard copy >= 0 else { return nil }
+        guard let dir = fdopendir(copy) else {
+            let e = errno
+            close(copy)
+            errno = e
+            return nil
+        }
+        defer { closedir(dir) }
+        return list(dir)
+    }
+
+    private static func list(_ dir: OpaquePointer) -> [(name: String, type: UInt8)] {
+        var out: [(name: String, type: UInt8)] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." && (type == nil || entry.pointee.d_type == type) { out.append(name) }
+            if name != "." && name != ".." { out.append((name, entry.pointee.d_type)) }
         }
         return out
     }
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// A new file holding `bytes` (O_EXCL: EEXIST when the name is taken); removed again when
+    /// the write fails, so a name is never left holding part of a file.
+    public static func create(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws(SysError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw SysError("create", path, errno: errno) }
+        let ok = bytes.withUnsafeBytes { writeAll(fd: fd, $0) }
+        let e = errno
+        close(fd)
+        if !ok {
+            unlink(path)
+            throw SysError("write", path, errno: e)
+        }
+    }
+
+    /// Replaces a file atomically: written beside it (`path.tmp`), then renamed over it, so a
+    /// reader sees the old contents or the new, never part (no fsync: a crash may lose it).
+    public static func replace(_ path: String, _ text: String, mode: mode_t = 0o600) throws(SysError) {
+        let tmp = path + ".tmp"
+        do { try write(tmp, text, mode: mode) } catch {
+            unlink(tmp)
+            throw error
+        }
+        if rename(tmp, path) < 0 {
+            let e = errno
+            unlink(tmp)
+            throw SysError("rename into place", path, errno: e)
+        }
+    }
+
+    /// Waits for an exclusive flock on `fd` (`path` names it in the error).
+    public static func lock(fd: Int32, path: String) throws(SysError) {
+        while flock(fd, LOCK_EX) < 0 {
+            if errno != EINTR { throw SysError("lock", path, errno: errno) }
+        }
+    }
+
+    /// Opens (creating it, 0600) and exclusively locks a lock file: the descriptor, which holds
+    /// the lock until it is closed.
+    public static func openLocked(_ path: String) throws(SysError) -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SysError("open", path, errno: errno) }
+        do { try lock(fd: fd, path: path) } catch {
+            close(fd)
+            throw error
+        }
+        return fd
+    }
 }

@@ -12,12 +12,7 @@ public enum Kernel {
             while current.last == UInt8(ascii: "\n") { current.removeLast() }
             if current.elementsEqual(value.utf8) { return }
         }
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SysError("open", path, errno: errno) }
-        let ok = Files.writeAll(fd: fd, value)
-        let e = errno
-        close(fd)
-        if !ok { throw SysError("write", path, errno: e) }
+        try Files.overwrite(path, value)
     }
 
     /// Closes every descriptor from `first` on (a daemon keeps nothing of its starter's).

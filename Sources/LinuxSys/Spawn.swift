@@ -9,29 +9,39 @@ public enum Spawn {
     public struct Options: Sendable {
         public var stdin: Input = .inherit
         public var stdout: Output = .inherit
-        public var stderr: Output = .inherit   // (.capture is treated as .inherit)
+        public var stderr: Output = .inherit
         /// nil: ours. "K=V" entries otherwise.
         public var environment: [String]?
         /// A session of its own (a daemon outlives its starter's terminal and process group).
         public var newSession = false
         /// Look `path` up on PATH.
         public var searchPath = false
+        /// Start with no signal blocked (for a caller that blocks the signals it forwards).
+        public var unblockSignals = false
         public init() {}
     }
 
-    /// A started program; `output` is the read end of its stdout when captured.
+    /// A started program; `output` and `errors` are the read ends of its stdout and stderr
+    /// when captured.
     public struct Child: Sendable {
         public let pid: pid_t
         public let output: Int32?
-        public init(pid: pid_t, output: Int32?) { self.pid = pid; self.output = output }
+        public let errors: Int32?
+        public init(pid: pid_t, output: Int32?, errors: Int32? = nil) {
+            self.pid = pid
+            self.output = output
+            self.errors = errors
+        }
     }
 
     public static func start(_ path: String, _ argv: [String], _ options: Options = Options()) throws(SysError) -> Child {
-        var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1]
+        // Close-on-exec: what the program starts (swnet's DNS server) must not inherit a pipe
+        // we wait on for EOF. (dup2 onto 0, 1 and 2 in the child clears the flag there.)
+        var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
         if case .bytes = options.stdin, ls_pipe_cloexec(&inPipe) != 0 { throw SysError("pipe", errno: errno) }
-        if options.stdout == .capture, ls_pipe_cloexec(&outPipe) != 0 {
+        if (options.stdout == .capture && ls_pipe_cloexec(&outPipe) != 0) || (options.stderr == .capture && ls_pipe_cloexec(&errPipe) != 0) {
             let e = errno
-            for fd in inPipe where fd >= 0 { close(fd) }
+            for fd in inPipe + outPipe where fd >= 0 { close(fd) }
             throw SysError("pipe", errno: e)
         }
         var actions = posix_spawn_file_actions_t()
@@ -46,13 +56,21 @@ public enum Spawn {
             switch output {
             case .inherit: break
             case .null: posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0)
-            case .capture: if fd == 1 { posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1) }
+            case .capture: posix_spawn_file_actions_adddup2(&actions, fd == 1 ? outPipe[1] : errPipe[1], fd)
             }
         }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
-        if options.newSession { posix_spawnattr_setflags(&attr, ls_spawn_setsid_flag()) }
+        var flags: Int16 = 0
+        if options.newSession { flags |= ls_spawn_setsid_flag() }
+        if options.unblockSignals {
+            var none = sigset_t()
+            sigemptyset(&none)
+            posix_spawnattr_setsigmask(&attr, &none)
+            flags |= Int16(POSIX_SPAWN_SETSIGMASK)
+        }
+        if flags != 0 { posix_spawnattr_setflags(&attr, flags) }
         let argvC: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         let envC: [UnsafeMutablePointer<CChar>?]? = options.environment.map { $0.map { strdup($0) } + [nil] }
         defer { for p in argvC + (envC ?? []) { free(p) } }
@@ -64,15 +82,16 @@ public enum Spawn {
         }
         if inPipe[0] >= 0 { close(inPipe[0]) }
         if outPipe[1] >= 0 { close(outPipe[1]) }
+        if errPipe[1] >= 0 { close(errPipe[1]) }
         if r != 0 {
-            for fd in [inPipe[1], outPipe[0]] where fd >= 0 { close(fd) }
+            for fd in [inPipe[1], outPipe[0], errPipe[0]] where fd >= 0 { close(fd) }
             throw SysError("run", path, errno: r)
         }
         if case .bytes(let bytes) = options.stdin {
             bytes.withUnsafeBytes { _ = Files.writeAll(fd: inPipe[1], $0) }
             close(inPipe[1])
         }
-        return Child(pid: pid, output: outPipe[0] >= 0 ? outPipe[0] : nil)
+        return Child(pid: pid, output: outPipe[0] >= 0 ? outPipe[0] : nil, errors: errPipe[0] >= 0 ? errPipe[0] : nil)
     }
 
     /// Runs a program to its end: its exit code (128 + signal when killed) and what it printed
@@ -83,12 +102,15 @@ public enum Spawn {
 
     /// Reads a started child's captured stdout to EOF, then waits for it.
     public static func finish(_ child: Child, wait: (pid_t) -> Int32) -> (status: Int32, output: [UInt8]) {
-        var out: [UInt8] = []
-        if let fd = child.output {
-            out = Files.readAll(fd: fd)
-            close(fd)
-        }
+        let out = drain(child.output)
         return (wait(child.pid), out)
+    }
+
+    /// Everything up to EOF from a captured pipe, which is then closed ([] for nil).
+    public static func drain(_ fd: Int32?) -> [UInt8] {
+        guard let fd else { return [] }
+        defer { close(fd) }
+        return Files.readAll(fd: fd)
     }
 
     /// Waits for `pid`; its exit code, or 128 + signal.

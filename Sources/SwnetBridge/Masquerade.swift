@@ -97,9 +97,7 @@ final class FileLock {
     private var fd: Int32
 
     init(_ path: String) throws(CNIError) {
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        if fd < 0 { throw CNIError(.ioFailure, "cannot open lock", "\(path): \(errnoText(errno))") }
-        while flock(fd, LOCK_EX) < 0 && errno == EINTR {}
+        do { fd = try Files.openLocked(path) } catch { throw CNIError(.ioFailure, "cannot take lock", error.description) }
     }
 
     func release() {

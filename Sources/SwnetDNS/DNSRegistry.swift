@@ -55,8 +55,8 @@ public struct DNSRegistry {
             if e.attachment != current { text += "# \(e.attachment)\n"; current = e.attachment }
             text += "\(e.name) \(e.address)\n"
         }
-        // Rename over the old file: the server never reads half a file.
-        if (try? Files.write(records + ".tmp", text)) != nil { rename(records + ".tmp", records) }
+        // Renamed over the old file: the server never reads half a file.
+        try? Files.replace(records, text)
     }
 
     /// A DNS label from a pod name or alias ("My_Pod" -> "my-pod").

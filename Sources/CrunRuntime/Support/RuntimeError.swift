@@ -31,4 +31,9 @@ public enum RuntimeError: Error, CustomStringConvertible {
     }
 }
 
+extension RuntimeError {
+    /// A LinuxSys call that failed, with its own step and path.
+    static func system(_ e: SysError) -> RuntimeError { .system(step: e.step, subject: e.path, errno: e.errno) }
+}
+
 func errnoString(_ err: Int32) -> String { errnoText(err) }

@@ -7,9 +7,9 @@ public enum FileSystem {
         do { return try Files.read(path, limit: .max) } catch { throw .system(step: step, subject: path, errno: error.errno) }
     }
 
+    /// Writes to a file that is there already (/proc, cgroupfs): never creates one.
     static func writeFile(_ path: String, _ text: String, step: String) throws(RuntimeError) {
-        let r = cs_write_file_swift(path, text)
-        if r < 0 { throw .system(step: step, subject: path, errno: -r) }
+        do { try Files.overwrite(path, text) } catch { throw .system(step: step, subject: path, errno: error.errno) }
     }
 
     /// mkdir -p.
@@ -19,45 +19,13 @@ public enum FileSystem {
 
     /// Replaces a file atomically: a temp file beside it, fsync-free rename over it.
     public static func replaceFile(_ path: String, contents: String, mode: mode_t = 0o644) throws(RuntimeError) {
-        let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        if fd < 0 { throw .system(step: "create", subject: tmp, errno: errno) }
-        var text = contents
-        let ok = text.withUTF8 { buf -> Bool in
-            var off = 0
-            while off < buf.count {
-                let n = write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                off += n
-            }
-            return true
-        }
-        let e = errno
-        close(fd)
-        if !ok { unlink(tmp); throw .system(step: "write", subject: tmp, errno: e) }
-        if rename(tmp, path) < 0 {
-            let e = errno
-            unlink(tmp)
-            throw .system(step: "rename into place", subject: path, errno: e)
-        }
+        do { try Files.replace(path, contents, mode: mode) } catch { throw .system(error) }
     }
 
     /// Writes a new file (in a directory of our own that was just made): no temp file, as
-    /// nobody reads it before it is complete. A cut-short write leaves a short file, which
-    /// `delete --force` removes with the directory.
+    /// nobody reads it before it is complete; O_EXCL, and removed again if the write fails.
     public static func createFile(_ path: String, contents: [UInt8], mode: mode_t = 0o644) throws(RuntimeError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        if fd < 0 { throw .system(step: "create", subject: path, errno: errno) }
-        defer { close(fd) }
-        var off = 0
-        while off < contents.count {
-            let n = contents.withUnsafeBytes { write(fd, $0.baseAddress! + off, contents.count - off) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system(step: "write", subject: path, errno: errno)
-            }
-            off += n
-        }
+        do { try Files.create(path, contents, mode: mode) } catch { throw .system(error) }
     }
 
     public static func createFile(_ path: String, contents: String, mode: mode_t = 0o644) throws(RuntimeError) {
@@ -98,10 +66,4 @@ public enum FileSystem {
     public static func basename(_ path: String) -> String {
         String(path.split(separator: "/").last ?? "container")
     }
-}
-
-import CShim
-
-@inline(__always) func cs_write_file_swift(_ path: String, _ text: String) -> Int32 {
-    cs_write_file(path, text)
 }

@@ -56,11 +56,9 @@ public struct StateStore {
             if errno == ENOENT { throw .container("container \"\(id)\" does not exist") }
             throw .system(step: "open state directory", subject: path, errno: errno)
         }
-        while flock(fd, LOCK_EX) < 0 {
-            if errno == EINTR { continue }
-            let e = errno
+        do { try Files.lock(fd: fd, path: path) } catch {
             close(fd)
-            throw .system(step: "lock state directory", subject: path, errno: e)
+            throw .system(step: "lock state directory", subject: path, errno: error.errno)
         }
         return Handle(id: id, path: path, fd: fd)
     }
@@ -74,14 +72,10 @@ public struct StateStore {
         // A user's root (under $XDG_RUNTIME_DIR) is theirs alone, as runc's.
         let mode: mode_t = geteuid() == 0 ? 0o711 : 0o700
         if mkdir(root, mode) == 0 || errno == EEXIST { return }  // the usual case: one call
-        var path = ""
-        for part in root.split(separator: "/") {
-            path += "/" + part
-            if mkdir(path, mode) < 0 && errno != EEXIST {
-                let e = errno
-                if geteuid() != 0 && (e == EACCES || e == EPERM) { throw .container(StateStore.notRootHint("create state root", path, e)) }
-                throw .system(step: "create state root", subject: path, errno: e)
-            }
+        do { try Files.makeDirectories(root, mode: mode) } catch {
+            let path = error.path ?? root, e = error.errno
+            if geteuid() != 0 && (e == EACCES || e == EPERM) { throw .container(StateStore.notRootHint("create state root", path, e)) }
+            throw .system(step: "create state root", subject: path, errno: e)
         }
     }
 
@@ -210,25 +204,14 @@ public struct StateStore {
     /// 0, or the errno of the first entry that could not be removed.
     static func removeContents(of dirfd: Int32, path: String, depth: Int) -> Int32 {
         guard depth < 16 else { return ELOOP }
-        let copy = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard copy >= 0, let dir = fdopendir(copy) else {
-            let e = errno
-            if copy >= 0 { close(copy) }
-            return e
-        }
-        defer { closedir(dir) }
-        var names: [(String, Bool)] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name == "." || name == ".." { continue }
-            var isDir = entry.pointee.d_type == UInt8(DT_DIR)
-            if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
+        guard let entries = Files.entries(directoryFd: dirfd) else { return errno }
+        let names = entries.map { entry in
+            var isDir = entry.type == UInt8(DT_DIR)
+            if entry.type == UInt8(DT_UNKNOWN) {
                 var st = stat()
-                isDir = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+                isDir = fstatat(dirfd, entry.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
             }
-            names.append((name, isDir))
+            return (entry.name, isDir)
         }
         for (name, isDir) in names {
             if isDir {
