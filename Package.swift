@@ -50,7 +50,7 @@ let package = Package(
         // The bridge plugin: bridge, veth pairs, routes, ipMasq, pod DNS registration.
         .target(name: "SwnetBridge", dependencies: ["CNetlink", "CNI", "IPAM", "JSONCore", "LinuxSys", "Netlink", "SwnetDNS"]),
         // The plugin entry point and the cnitool-like command line.
-        .executableTarget(name: "swnet", dependencies: ["CNI", "IPAM", "JSONCore", "LinuxSys", "Netlink", "SwnetBridge", "SwnetDNS"]),
+        .executableTarget(name: "swnet", dependencies: ["CNI", "IPAM", "JSONCore", "LinuxSys", "SwnetBridge", "SwnetDNS"]),
         .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "LinuxSys", "LinuxSysTesting", "Netlink", "NetlinkTesting", "CNI", "IPAM", "SwnetDNS", "SwnetBridge", "swnet"]),
         // Root integration tests (real containers, compared with the probe) and black-box tests
         // of the built binary.

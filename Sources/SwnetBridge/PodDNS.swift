@@ -3,7 +3,6 @@ import Glibc
 import IPAM
 import JSONCore
 import LinuxSys
-import Netlink
 import SwnetDNS
 
 /// The plugin's side of DNS: names in the registry at ADD and out at DEL, the server started

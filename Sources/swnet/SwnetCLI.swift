@@ -3,7 +3,6 @@ import Glibc
 import IPAM
 import JSONCore
 import LinuxSys
-import Netlink
 import SwnetBridge
 import SwnetDNS
 
