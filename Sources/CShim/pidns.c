@@ -1,15 +1,21 @@
 // Pid namespaces the init's clone does not create.
 //
-// proc shows the pid namespace of the process that mounts it. Two cases need care:
+// proc shows the pid namespace of the process that mounts it, unless procfs's `pidns` option
+// names another one (Linux 6.18). Two cases need care:
 //
 // - A pid namespace joined by path (two steps, spawn.c): the first child (C1) stays outside it
-//   on purpose and only its children are born in it. So C1 makes every mount but proc and
-//   what lies on it, pivots into the container's root and applies the process's identity
-//   (keeping CAP_SYS_ADMIN for this, spawn.c); the second child (C2), born in the namespace
-//   with the container's root and no host descriptor, mounts proc, then the mounts whose
-//   destination is on it (binds whose sources C1 opened as detached trees before pivot_root)
-//   and the masked and read-only paths under it, in the planned order. Works on every kernel
-//   (procfs's `pidns` option, which would let C1 do it, is 6.18+).
+//   on purpose and only its children are born in it. Nothing visible in the container may hold
+//   more than the container's process will, so C1 makes proc itself, naming the namespace
+//   (fsconfig pidns = the joined namespace's descriptor), in the planned order with every
+//   other mount, and the second child (C2), born in the namespace, only execs. Whether the
+//   kernel takes the option there (and, in a user namespace, lets C1 make that proc) is tried
+//   once before the first mount (cs_proc_try_pidns_option). When it does not (older kernels,
+//   or a pid namespace the container's user namespace does not own), the fallback: C1 makes
+//   every mount but proc and what lies on it, pivots into the container's root and applies
+//   the process's identity (keeping CAP_SYS_ADMIN for this, spawn.c); C2, born in the
+//   namespace with the container's root and no host descriptor, mounts proc, then the mounts
+//   whose destination is on it (binds whose sources C1 opened as detached trees before
+//   pivot_root) and the masked and read-only paths under it, in the planned order.
 //
 // - A joined user namespace and a new pid namespace (containerd 2.x's app container of a
 //   hostUsers: false pod): the pid namespace must belong to the joined user namespace, so it
@@ -44,7 +50,49 @@ static int at_or_under(const char *path, const char *dir) {
   return strncmp(path, dir, n) == 0 && (path[n] == 0 || path[n] == '/');
 }
 
-static int proc_in_second_step(const struct cs_plan *p) { return cs_plan_two_step(p) && !p->exec_mode; }
+// The joined pid namespace's descriptor until C1's mounts are made, else -1; and whether C1
+// makes proc with it (procfs's pidns option). This process's own copies.
+static int pidns_for_proc = -1;
+static int proc_in_first_step;
+
+static int proc_in_second_step(const struct cs_plan *p) {
+  return cs_plan_two_step(p) && !p->exec_mode && !proc_in_first_step;
+}
+
+void cs_proc_keep_pidns(const struct cs_plan *p, int fd) {
+  int wanted = 0;
+  for (int i = 0; !p->exec_mode && i < p->nmounts; i++)
+    if (is_proc(&p->mounts[i])) wanted = 1;
+  if (wanted) pidns_for_proc = fd;  // tried (and closed) by cs_proc_try_pidns_option
+  else close(fd);
+}
+
+void cs_proc_try_pidns_option(const struct cs_plan *p) {
+  if (pidns_for_proc < 0) return;
+  struct cs_mount probe;
+  memset(&probe, 0, sizeof probe);
+  probe.fstype = "proc";
+  probe.tree_fd = -1;
+  int mnt = cs_proc_fsmount(&probe, pidns_for_proc);
+  if (mnt >= 0) {
+    close(mnt);  // made: every proc of the plan is made here the same way
+    proc_in_first_step = 1;
+    return;
+  }
+  // EINVAL (no such option), EPERM (a pid namespace our user namespace does not own, or a
+  // user namespace without a fully visible proc): the second step mounts proc.
+  close(pidns_for_proc);
+  pidns_for_proc = -1;
+}
+
+int cs_proc_pidns_fd(const struct cs_plan *p, int i) {
+  return proc_in_first_step && cs_plan_two_step(p) && is_proc(&p->mounts[i]) ? pidns_for_proc : -1;
+}
+
+void cs_proc_release_pidns(void) {
+  if (pidns_for_proc >= 0) close(pidns_for_proc);
+  pidns_for_proc = -1;
+}
 
 int cs_proc_later_mount(const struct cs_plan *p, int i) {
   if (!proc_in_second_step(p)) return 0;
@@ -115,6 +163,56 @@ void cs_proc_mount_later(const struct cs_plan *p) {
   }
   close(root_fd);
   cs_finish_rootfs(p, 1);
+}
+
+// ---- a proc made with fsopen ----------------------------------------------------------------
+//
+// Made with fsopen and attached to the destination's descriptor: in the second step /proc is not
+// mounted yet, so /proc/self/fd/N cannot name the destination; in the first the pid namespace is
+// named with procfs's pidns option, which only fsconfig takes as a descriptor.
+
+static uint64_t attrs_of(unsigned long flags) {
+  uint64_t a = 0;
+  if (flags & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
+  if (flags & MS_NODEV) a |= MOUNT_ATTR_NODEV;
+  if (flags & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+  if (flags & MS_NODIRATIME) a |= MOUNT_ATTR_NODIRATIME;
+  if (flags & MS_NOATIME) a |= MOUNT_ATTR_NOATIME;
+  else if (flags & MS_STRICTATIME) a |= MOUNT_ATTR_STRICTATIME;
+  return a;
+}
+
+int cs_proc_fsmount(const struct cs_mount *m, int pidns_fd) {
+  int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+  if (fs < 0) return -1;
+  if (pidns_fd >= 0 && syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, "pidns", NULL, pidns_fd) < 0) {
+    int e = errno;
+    close(fs);
+    errno = e;
+    return -1;
+  }
+  // Filesystem options (hidepid=2, subset=pid): key[=value], comma-separated.
+  char buf[512];
+  const char *data = m->data ? m->data : "";
+  size_t n = strlen(data);
+  if (n >= sizeof buf) { close(fs); errno = E2BIG; return -1; }
+  memcpy(buf, data, n + 1);
+  int r = 0;
+  for (char *opt = buf; r == 0 && opt && *opt;) {
+    char *next = strchr(opt, ',');
+    if (next) *next++ = 0;
+    char *value = strchr(opt, '=');
+    if (value) *value++ = 0;
+    if (*opt) r = (int)syscall(SYS_fsconfig, fs, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, opt, value, 0);
+    opt = next;
+  }
+  if (r == 0) r = (int)syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+  int mnt = r == 0 ? (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs_of(m->flags)) : -1;
+  int e = errno;
+  close(fs);
+  errno = e;
+  return mnt;
 }
 
 // ---- a pid namespace of a joined user namespace ---------------------------------------------

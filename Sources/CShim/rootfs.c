@@ -186,50 +186,6 @@ static int remount(const char *path, unsigned long flags) {
   return mount(NULL, path, NULL, flags | MS_REMOUNT | locked_flags(path), NULL);
 }
 
-// ---- proc mounted by the second step (pidns.c) ----
-//
-// There /proc is not mounted yet, so /proc/self/fd/N cannot name the destination: the proc
-// filesystem is made with fsopen and attached to the destination's descriptor.
-
-static uint64_t attrs_of(unsigned long flags) {
-  uint64_t a = 0;
-  if (flags & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
-  if (flags & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
-  if (flags & MS_NODEV) a |= MOUNT_ATTR_NODEV;
-  if (flags & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
-  if (flags & MS_NODIRATIME) a |= MOUNT_ATTR_NODIRATIME;
-  if (flags & MS_NOATIME) a |= MOUNT_ATTR_NOATIME;
-  else if (flags & MS_STRICTATIME) a |= MOUNT_ATTR_STRICTATIME;
-  return a;
-}
-
-// A detached proc mount of this process's pid namespace, or -1 with errno.
-static int proc_fsmount(const struct cs_mount *m) {
-  int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
-  if (fs < 0) return -1;
-  // Filesystem options (hidepid=2, subset=pid): key[=value], comma-separated.
-  char buf[512];
-  const char *data = m->data ? m->data : "";
-  size_t n = strlen(data);
-  if (n >= sizeof buf) { close(fs); errno = E2BIG; return -1; }
-  memcpy(buf, data, n + 1);
-  int r = 0;
-  for (char *opt = buf; r == 0 && opt && *opt;) {
-    char *next = strchr(opt, ',');
-    if (next) *next++ = 0;
-    char *value = strchr(opt, '=');
-    if (value) *value++ = 0;
-    if (*opt) r = (int)syscall(SYS_fsconfig, fs, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, opt, value, 0);
-    opt = next;
-  }
-  if (r == 0) r = (int)syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
-  int mnt = r == 0 ? (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs_of(m->flags)) : -1;
-  int e = errno;
-  close(fs);
-  errno = e;
-  return mnt;
-}
-
 void cs_mount_one(const struct cs_plan *p, int root_fd, int i, int tree_fd) {
   const struct cs_mount *m = &p->mounts[i];
   int fd = cs_resolve_in_root(root_fd, m->destination, m->dest_kind, 1);
@@ -244,8 +200,15 @@ void cs_mount_one(const struct cs_plan *p, int root_fd, int i, int tree_fd) {
     if (r == 0) close(tree_fd);
   } else if (m->flags & MS_BIND) {
     r = mount_on_fd(m->source, fd, NULL, m->flags & (MS_BIND | MS_REC), NULL);
+  } else if (cs_proc_pidns_fd(p, i) >= 0) {
+    // proc of the joined pid namespace, made by the first step (pidns.c).
+    int mnt = cs_proc_fsmount(m, cs_proc_pidns_fd(p, i));
+    r = mnt < 0 ? -1 : attach(mnt, fd);
+    int e = errno;
+    if (mnt >= 0) close(mnt);
+    errno = e;
   } else if (cs_proc_later_mount(p, i) && strcmp(m->fstype, "proc") == 0) {
-    int mnt = proc_fsmount(m);
+    int mnt = cs_proc_fsmount(m, -1);
     r = mnt < 0 ? -1 : 0;
     if (r == 0 && cs_proc_placeholder(p)) {
       // Made (checked against the placeholder, pidns.c); the placeholder goes before this
@@ -382,10 +345,12 @@ void cs_setup_rootfs(const struct cs_plan *p) {
     cs_fail(p, CS_STEP_ROOTFS_BIND, errno, -1, p->rootfs);
   int root_fd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) cs_fail(p, CS_STEP_ROOTFS_OPEN, errno, -1, p->rootfs);
+  cs_proc_try_pidns_option(p);  // decides who makes proc of a joined pid namespace (pidns.c)
   for (int i = 0; i < p->nmounts; i++) {
     if (cs_proc_later_mount(p, i)) cs_proc_prepare(p, root_fd, i);  // the second step mounts it
     else cs_mount_one(p, root_fd, i, -1);
   }
+  cs_proc_release_pidns();
   setup_devices(p, root_fd);
   close(root_fd);
   if (p->hook_pause) cs_pause(p, CS_MSG_HOOKS);  // createRuntime/createContainer hooks run now

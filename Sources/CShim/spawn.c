@@ -142,7 +142,7 @@ static void join_and_unshare(const struct cs_plan *p, int joined) {
     // Only this process's children are born in the container's pid namespace; needs
     // CAP_SYS_ADMIN over it, so before any identity change.
     if (setns(p->pidns_fd, CLONE_NEWPID) < 0) cs_fail(p, CS_STEP_SETNS, errno, -1, "pid");
-    close(p->pidns_fd);
+    cs_proc_keep_pidns(p, p->pidns_fd);  // names it to proc (pidns.c), else closed
   }
   if (p->unshare_flags && unshare((int)p->unshare_flags) < 0)
     cs_fail(p, CS_STEP_UNSHARE, errno, -1, NULL);
@@ -411,8 +411,9 @@ static uint64_t admin_for_seccomp(const struct cs_plan *p) {
   return (p->cap_effective & admin) ? 0 : admin;
 }
 
-// CAP_SYS_ADMIN for the second step's proc mounts (pidns.c), when the process would not hold
-// it: kept through apply_identity, dropped right after those mounts.
+// CAP_SYS_ADMIN for the second step's proc mounts (pidns.c's fallback, when C1 could not make
+// proc), when the process would not hold it: kept through apply_identity, dropped right after
+// those mounts.
 static uint64_t admin_for_proc(const struct cs_plan *p) {
   uint64_t admin = 1ULL << CS_CAP_SYS_ADMIN;
   if (!cs_proc_later(p)) return 0;
@@ -466,7 +467,8 @@ __attribute__((noreturn)) static void finish(const struct cs_plan *p, int second
 // the runtime's child, report its pid and exit. `load_here`: the filter needs CAP_SYS_ADMIN and
 // the container may ptrace C2, so C1 loads it and drops CAP_SYS_ADMIN before C2 exists; the
 // profile must then allow capset, clone3 or clone, sendmsg and exit_group.
-// With proc to mount (pidns.c), C2 mounts it first and then does what C1 would have done:
+// With proc to mount (pidns.c: only on kernels where C1 cannot make it with procfs's pidns
+// option), C2 mounts it first and then does what C1 would have done:
 // load the filter and drop CAP_SYS_ADMIN, or drop what only the mounts needed.
 __attribute__((noreturn)) static void spawn_visible(const struct cs_plan *p, int load_here) {
   int proc_later = cs_proc_later(p);
@@ -522,7 +524,7 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
   int user_after_clone = cs_plan_user_after_clone(p);
   if (user_after_clone) {
     if (setns(p->pidns_fd, CLONE_NEWPID) < 0) cs_fail(p, CS_STEP_SETNS, errno, -1, "pid");
-    close(p->pidns_fd);
+    cs_proc_keep_pidns(p, p->pidns_fd);  // tried from the new user namespace (pidns.c)
     if (unshare(CLONE_NEWUSER) < 0) cs_fail(p, CS_STEP_UNSHARE, errno, -1, "user");
     char kind = CS_MSG_USERNS;
     if (CS_RETRY(send(p->channel_fd, &kind, 1, MSG_NOSIGNAL)) != 1) cs_fail(p, CS_STEP_SYNC, errno, -1, "user namespace");
