@@ -5,7 +5,7 @@
 #include <sys/capability.h>
 #include <unistd.h>
 
-#include "cshim.h"
+#include "cshim_caps.h"
 
 // Exact names only, as runc: "CAP_SYS_ADMIN". libcap's parser is made for capability text
 // ("cap_a,cap_b=eip") and is lenient: it reads a name up to the first character that is not a

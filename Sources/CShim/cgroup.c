@@ -1,6 +1,6 @@
 // cgroup v2 helpers the Swift side cannot express: the device controller, which on cgroup v2 is
 // a BPF_PROG_TYPE_CGROUP_DEVICE program attached to the cgroup, and waiting on cgroup.events.
-#include "cshim.h"
+#include "cshim_cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,12 +1,15 @@
-// Internal to the C shim: what the child-path files share. Nothing here allocates.
+// Internal to the C shim: the base of the child path, which every child-path file uses (child.c).
+// Nothing here allocates. Depends on cshim_plan.h only.
 #ifndef CSHIM_CHILD_H
 #define CSHIM_CHILD_H
 
-#include "cshim.h"
+#include "cshim_plan.h"
 
 // Reports a failed step on the channel and ends the child. Never returns.
 __attribute__((noreturn)) void cs_fail(const struct cs_plan *plan, int step, int err, int index,
                                        const char *detail);
+// From now on failures go to `fd` (the connection from `start`) instead of the plan's channel.
+void cs_report_to(int fd);
 
 // Retries a call while it fails with EINTR.
 #define CS_RETRY(expr)                                                                        \
@@ -22,43 +25,10 @@ void cs_fd_path(char *buf, int fd);
 // Writes a whole string to a path (async-signal-safe). Returns 0 or -errno.
 int cs_write_all(const char *path, const char *data);
 
-// procfs.c: a verified procfs descriptor and writes beneath it.
-int cs_procfs_open(void);
-int cs_procfs_write(int proc_fd, const char *rel, const char *data);
-// The procfs descriptor of this child (opened before entering the container), or -1.
-extern int cs_proc_fd;
-
 // Sends `kind` to the runtime and waits for its release byte.
 void cs_pause(const struct cs_plan *plan, char kind);
 
-// Steps of the root filesystem setup (rootfs.c).
-void cs_setup_rootfs(const struct cs_plan *plan);
-// Read-only and masked paths, then the read-only root; `second`: only those on a proc that the
-// second step mounts (pidns.c), else all the others.
-void cs_finish_rootfs(const struct cs_plan *plan, int second);
-// Mounts plan->mounts[i] inside `root_fd`; `tree_fd` (>= 0): a detached tree to attach instead.
-void cs_mount_one(const struct cs_plan *plan, int root_fd, int i, int tree_fd);
-
-// pidns.c: proc of a joined pid namespace, made by the second step (inside it).
-int cs_proc_later(const struct cs_plan *plan);
-int cs_proc_later_mount(const struct cs_plan *plan, int i);
-int cs_proc_later_path(const struct cs_plan *plan, const char *path);
-// Whether the first step binds the runtime's /proc on a proc destination until the second
-// step's proc takes its place (needed in a user namespace).
-int cs_proc_placeholder(const struct cs_plan *plan);
-// First step: what a mount made by the second needs from here (its destination, its source).
-void cs_proc_prepare(const struct cs_plan *plan, int root_fd, int i);
-// Second step, in the container's root: the mounts on proc, then the paths under it.
-void cs_proc_mount_later(const struct cs_plan *plan);
-// pidns.c: a new pid namespace under a joined user namespace. In the first child: joins the
-// user namespace (joins[0]), creates the pid namespace, clones the process that becomes its
-// pid 1, reports it and exits; returns only in that process, with the number of joins done.
-int cs_pid_after_user(const struct cs_plan *plan);
 // Sends the pid of the process the container sees (CS_MSG_PID). Returns 0 or -1.
 int cs_report_pid(const struct cs_plan *plan, pid_t pid);
-// Opens the pty, sends its master to the runtime and makes the peer fds 0-2; with
-// `controlling`, also a new session whose controlling terminal it is (else the process that
-// execs does that: cs_take_console).
-void cs_setup_console(const struct cs_plan *plan, int controlling);
 
 #endif

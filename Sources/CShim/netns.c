@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "cshim.h"
+#include "cshim_netns.h"
 
 int cs_netns_create(const char *path) {
   int f = open(path, O_CREAT | O_EXCL | O_RDONLY | O_CLOEXEC, 0444);

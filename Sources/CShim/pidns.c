@@ -1,21 +1,29 @@
 // Pid namespaces the init's clone does not create.
 //
-// proc shows the pid namespace of the process that mounts it. Two cases need care:
+// proc shows the pid namespace of the process that mounts it, unless procfs's `pidns` option
+// names another one (Linux 6.18). Two cases need care:
 //
 // - A pid namespace joined by path (two steps, spawn.c): the first child (C1) stays outside it
-//   on purpose and only its children are born in it. So C1 makes every mount but proc and
-//   what lies on it, pivots into the container's root and applies the process's identity
-//   (keeping CAP_SYS_ADMIN for this, spawn.c); the second child (C2), born in the namespace
-//   with the container's root and no host descriptor, mounts proc, then the mounts whose
-//   destination is on it (binds whose sources C1 opened as detached trees before pivot_root)
-//   and the masked and read-only paths under it, in the planned order. Works on every kernel
-//   (procfs's `pidns` option, which would let C1 do it, is 6.18+).
+//   on purpose and only its children are born in it. Nothing visible in the container may hold
+//   more than the container's process will, so C1 makes proc itself, naming the namespace
+//   (fsconfig pidns = the joined namespace's descriptor), in the planned order with every
+//   other mount, and the second child (C2), born in the namespace, only execs. Whether the
+//   kernel takes the option there (and, in a user namespace, lets C1 make that proc) is tried
+//   once before the first mount (cs_proc_try_pidns_option). When it does not (older kernels,
+//   or a pid namespace the container's user namespace does not own), the fallback: C1 makes
+//   every mount but proc and what lies on it, pivots into the container's root and applies
+//   the process's identity (keeping CAP_SYS_ADMIN for this, spawn.c); C2, born in the
+//   namespace with the container's root and no host descriptor, mounts proc, then the mounts
+//   whose destination is on it (binds whose sources C1 opened as detached trees before
+//   pivot_root) and the masked and read-only paths under it, in the planned order.
 //
 // - A joined user namespace and a new pid namespace (containerd 2.x's app container of a
 //   hostUsers: false pod): the pid namespace must belong to the joined user namespace, so it
 //   is created after the setns. C1 joins the user namespace, unshares the pid namespace and
 //   clones C2 as the runtime's child, which becomes its pid 1 and sets up as a one-step init
 //   (only the host sees it).
+//
+// Which proc mounts C1 or C2 makes: procmount.c. Depends on child.h, procmount.h, rootfs.h.
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -29,99 +37,24 @@
 
 #include "child.h"
 #include "cshim_arch.h"
+#include "pidns.h"
+#include "procmount.h"
+#include "rootfs.h"
 
-// ---- proc of a joined pid namespace ----------------------------------------------------------
-
-static int is_proc(const struct cs_mount *m) {
-  return !(m->flags & MS_BIND) && m->tree_fd < 0 && m->fstype && strcmp(m->fstype, "proc") == 0;
-}
-
-// Whether `path` is `dir` or beneath it.
-static int at_or_under(const char *path, const char *dir) {
-  size_t n = strlen(dir);
-  while (n > 1 && dir[n - 1] == '/') n--;
-  if (n == 1 && dir[0] == '/') return 1;
-  return strncmp(path, dir, n) == 0 && (path[n] == 0 || path[n] == '/');
-}
-
-static int proc_in_second_step(const struct cs_plan *p) { return cs_plan_two_step(p) && !p->exec_mode; }
-
-int cs_proc_later_mount(const struct cs_plan *p, int i) {
-  if (!proc_in_second_step(p)) return 0;
-  if (is_proc(&p->mounts[i])) return 1;
-  for (int k = 0; k < i; k++)
-    if (is_proc(&p->mounts[k]) && at_or_under(p->mounts[i].destination, p->mounts[k].destination)) return 1;
-  return 0;
-}
-
-int cs_proc_later_path(const struct cs_plan *p, const char *path) {
-  if (!proc_in_second_step(p)) return 0;
-  for (int k = 0; k < p->nmounts; k++)
-    if (is_proc(&p->mounts[k]) && at_or_under(path, p->mounts[k].destination)) return 1;
-  return 0;
-}
-
-int cs_proc_later(const struct cs_plan *p) {
-  for (int i = 0; proc_in_second_step(p) && i < p->nmounts; i++)
-    if (is_proc(&p->mounts[i])) return 1;
-  return 0;
-}
-
-// In a user namespace the kernel mounts a new proc only where one is fully visible in the
-// mount namespace already (mount_too_revealing); after pivot_root none is left. So C1 binds
-// the runtime's /proc onto the destination first, and C2, once its proc is made, detaches that
-// placeholder and puts its own in its place. Outside a user namespace there is no such check.
-int cs_proc_placeholder(const struct cs_plan *p) { return p->become_root; }
-
-// The bind sources C1 opened for C2 (this process's own copy; C2 inherits it).
-#define CS_MAX_LATER_BINDS 64
-static struct { int index, fd; } later_binds[CS_MAX_LATER_BINDS];
-static int nlater_binds;
-
-void cs_proc_prepare(const struct cs_plan *p, int root_fd, int i) {
-  const struct cs_mount *m = &p->mounts[i];
-  if (is_proc(m)) {
-    // Made now, while the root may still be written (root.readonly comes after).
-    int fd = cs_resolve_in_root(root_fd, m->destination, m->dest_kind, 1);
-    if (fd < 0) cs_fail(p, CS_STEP_MOUNT_RESOLVE, -fd, i, m->destination);
-    if (cs_proc_placeholder(p)) {
-      char target[32];
-      cs_fd_path(target, fd);
-      if (mount("/proc", target, NULL, MS_BIND | MS_REC, NULL) < 0) cs_fail(p, CS_STEP_MOUNT, errno, i, "proc placeholder");
-    }
-    close(fd);
-    return;
-  }
-  if (!(m->flags & MS_BIND) || m->tree_fd >= 0) return;  // made by C2 / an idmapped tree already
-  if (nlater_binds == CS_MAX_LATER_BINDS) cs_fail(p, CS_STEP_MOUNT, E2BIG, i, "more than 64 binds on proc");
-  // The source is a host path: C2, in the container's root, could not reach it.
-  int fd = (int)syscall(SYS_open_tree, AT_FDCWD, m->source,
-                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((m->flags & MS_REC) ? AT_RECURSIVE : 0));
-  if (fd < 0) cs_fail(p, CS_STEP_MOUNT, errno, i, m->destination);
-  later_binds[nlater_binds].index = i;
-  later_binds[nlater_binds].fd = fd;
-  nlater_binds++;
-}
+// ---- proc of a joined pid namespace, in the second step ---------------------------------
 
 void cs_proc_mount_later(const struct cs_plan *p) {
   int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) cs_fail(p, CS_STEP_ROOTFS_OPEN, errno, -1, "/");
   for (int i = 0; i < p->nmounts; i++) {
     if (!cs_proc_later_mount(p, i)) continue;
-    int tree = -1;
-    for (int b = 0; b < nlater_binds; b++)
-      if (later_binds[b].index == i) tree = later_binds[b].fd;
-    cs_mount_one(p, root_fd, i, tree);
+    cs_mount_one(p, root_fd, i, cs_proc_later_bind(i));
   }
   close(root_fd);
   cs_finish_rootfs(p, 1);
 }
 
 // ---- a pid namespace of a joined user namespace ---------------------------------------------
-
-int cs_plan_pid_after_user(const struct cs_plan *p) {
-  return p->pidns_fd < 0 && (p->clone_flags & CLONE_NEWPID) && p->njoins > 0 && p->joins[0].nstype == CLONE_NEWUSER;
-}
 
 int cs_pid_after_user(const struct cs_plan *p) {
   if (setns(p->joins[0].fd, CLONE_NEWUSER) < 0) cs_fail(p, CS_STEP_SETNS, errno, 0, NULL);

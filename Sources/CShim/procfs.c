@@ -1,6 +1,7 @@
 // Writes to procfs that the container cannot redirect: every path is opened beneath a procfs
 // descriptor taken before the child entered any namespace of the container, with no symlink
-// followed, and the file must be on procfs (fstatfs) before a byte is written.
+// followed, and the file must be on procfs (fstatfs) before a byte is written. Depends on
+// procfs.h, child.h (CS_RETRY).
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -11,6 +12,9 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "procfs.h"
+
+int cs_proc_fd = -1;
 
 int cs_procfs_open(void) {
   int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);

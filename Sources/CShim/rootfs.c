@@ -3,7 +3,8 @@
 //
 // Every mount destination is opened with openat2(RESOLVE_IN_ROOT) relative to the rootfs, and
 // the mount goes through /proc/self/fd/N of that descriptor, so a symlink in the image (or one
-// swapped in during setup) can never point a mount outside the rootfs.
+// swapped in during setup) can never point a mount outside the rootfs (resolve.c).
+// Depends on child.h, cshim_resolve.h, procmount.h.
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -23,90 +24,13 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "cshim_resolve.h"
+#include "procmount.h"
+#include "rootfs.h"
 
 #ifndef MS_NOSYMFOLLOW
 #define MS_NOSYMFOLLOW 256
 #endif
-
-static int openat2_in_root(int root_fd, const char *path) {
-  struct open_how how;
-  memset(&how, 0, sizeof how);
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  while (*path == '/') path++;
-  if (!*path) path = ".";
-  return (int)CS_RETRY(syscall(SYS_openat2, root_fd, path, &how, sizeof how));
-}
-
-static int resolve(int root_fd, const char *path, int kind, int create, int depth) {
-  int fd = openat2_in_root(root_fd, path);
-  if (fd >= 0) return fd;
-  if (errno != ENOENT || !create) return -errno;
-
-  // Walk the prefixes: each one is resolved inside the root; the first missing component is
-  // created inside the directory its parent resolved to.
-  char buf[4096];
-  size_t len = strlen(path);
-  if (len >= sizeof buf) return -ENAMETOOLONG;
-  memcpy(buf, path, len + 1);
-  int parent = openat2_in_root(root_fd, ".");
-  if (parent < 0) return -errno;
-  size_t i = 0;
-  while (i < len) {
-    while (i < len && buf[i] == '/') i++;
-    if (i >= len) break;
-    size_t start = i;
-    while (i < len && buf[i] != '/') i++;
-    int last = 1;
-    for (size_t k = i; k < len; k++) if (buf[k] != '/') { last = 0; break; }
-    char saved = buf[i];
-    buf[i] = 0;
-    int next = openat2_in_root(root_fd, buf);
-    if (next < 0 && errno == ENOENT) {
-      const char *name = buf + start;
-      int r;
-      if (last && kind == CS_DEST_FILE) {
-        r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (r >= 0) close(r);
-      } else {
-        r = mkdirat(parent, name, 0755);
-      }
-      if (r < 0 && errno == EEXIST && depth < 8) {
-        // A dangling symlink in the image: create what it points to, inside the root (a
-        // relative target is relative to the directory holding the link).
-        char target[4096], full[4096];
-        ssize_t n = readlinkat(parent, name, target, sizeof target - 1);
-        if (n > 0) {
-          target[n] = 0;
-          if (target[0] == '/') {
-            memcpy(full, target, (size_t)n + 1);
-          } else if (start + (size_t)n + 1 < sizeof full) {
-            memcpy(full, buf, start);
-            memcpy(full + start, target, (size_t)n + 1);
-          } else {
-            full[0] = 0;
-          }
-          int t = full[0] ? resolve(root_fd, full, last ? kind : CS_DEST_DIR, 1, depth + 1) : -ENOENT;
-          if (t >= 0) close(t);
-        }
-      } else if (r < 0 && errno != EEXIST) {
-        int e = errno;
-        close(parent);
-        return -e;
-      }
-      next = openat2_in_root(root_fd, buf);
-    }
-    buf[i] = saved;
-    if (next < 0) { int e = errno; close(parent); return -e; }
-    close(parent);
-    parent = next;
-  }
-  return parent;
-}
-
-int cs_resolve_in_root(int root_fd, const char *path, int kind, int create) {
-  return resolve(root_fd, path, kind, create, 0);
-}
 
 // ---- fd-to-fd mounts (no path is resolved after the container could have changed it) ----
 
@@ -186,50 +110,6 @@ static int remount(const char *path, unsigned long flags) {
   return mount(NULL, path, NULL, flags | MS_REMOUNT | locked_flags(path), NULL);
 }
 
-// ---- proc mounted by the second step (pidns.c) ----
-//
-// There /proc is not mounted yet, so /proc/self/fd/N cannot name the destination: the proc
-// filesystem is made with fsopen and attached to the destination's descriptor.
-
-static uint64_t attrs_of(unsigned long flags) {
-  uint64_t a = 0;
-  if (flags & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
-  if (flags & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
-  if (flags & MS_NODEV) a |= MOUNT_ATTR_NODEV;
-  if (flags & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
-  if (flags & MS_NODIRATIME) a |= MOUNT_ATTR_NODIRATIME;
-  if (flags & MS_NOATIME) a |= MOUNT_ATTR_NOATIME;
-  else if (flags & MS_STRICTATIME) a |= MOUNT_ATTR_STRICTATIME;
-  return a;
-}
-
-// A detached proc mount of this process's pid namespace, or -1 with errno.
-static int proc_fsmount(const struct cs_mount *m) {
-  int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
-  if (fs < 0) return -1;
-  // Filesystem options (hidepid=2, subset=pid): key[=value], comma-separated.
-  char buf[512];
-  const char *data = m->data ? m->data : "";
-  size_t n = strlen(data);
-  if (n >= sizeof buf) { close(fs); errno = E2BIG; return -1; }
-  memcpy(buf, data, n + 1);
-  int r = 0;
-  for (char *opt = buf; r == 0 && opt && *opt;) {
-    char *next = strchr(opt, ',');
-    if (next) *next++ = 0;
-    char *value = strchr(opt, '=');
-    if (value) *value++ = 0;
-    if (*opt) r = (int)syscall(SYS_fsconfig, fs, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, opt, value, 0);
-    opt = next;
-  }
-  if (r == 0) r = (int)syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
-  int mnt = r == 0 ? (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs_of(m->flags)) : -1;
-  int e = errno;
-  close(fs);
-  errno = e;
-  return mnt;
-}
-
 void cs_mount_one(const struct cs_plan *p, int root_fd, int i, int tree_fd) {
   const struct cs_mount *m = &p->mounts[i];
   int fd = cs_resolve_in_root(root_fd, m->destination, m->dest_kind, 1);
@@ -239,16 +119,23 @@ void cs_mount_one(const struct cs_plan *p, int root_fd, int i, int tree_fd) {
   if (tree_fd < 0) tree_fd = m->tree_fd;
   if (tree_fd >= 0) {
     // A tree made before: idmapped by the runtime (idmap.c), or a bind source the first step
-    // opened (pidns.c). Only moved into place here.
+    // opened (procmount.c). Only moved into place here.
     r = attach(tree_fd, fd);
     if (r == 0) close(tree_fd);
   } else if (m->flags & MS_BIND) {
     r = mount_on_fd(m->source, fd, NULL, m->flags & (MS_BIND | MS_REC), NULL);
+  } else if (cs_proc_pidns_fd(p, i) >= 0) {
+    // proc of the joined pid namespace, made by the first step (procmount.c).
+    int mnt = cs_proc_fsmount(m, cs_proc_pidns_fd(p, i));
+    r = mnt < 0 ? -1 : attach(mnt, fd);
+    int e = errno;
+    if (mnt >= 0) close(mnt);
+    errno = e;
   } else if (cs_proc_later_mount(p, i) && strcmp(m->fstype, "proc") == 0) {
-    int mnt = proc_fsmount(m);
+    int mnt = cs_proc_fsmount(m, -1);
     r = mnt < 0 ? -1 : 0;
     if (r == 0 && cs_proc_placeholder(p)) {
-      // Made (checked against the placeholder, pidns.c); the placeholder goes before this
+      // Made (checked against the placeholder, procmount.c); the placeholder goes before this
       // takes its place.
       char target[32];
       cs_fd_path(target, fd);
@@ -382,10 +269,12 @@ void cs_setup_rootfs(const struct cs_plan *p) {
     cs_fail(p, CS_STEP_ROOTFS_BIND, errno, -1, p->rootfs);
   int root_fd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) cs_fail(p, CS_STEP_ROOTFS_OPEN, errno, -1, p->rootfs);
+  cs_proc_try_pidns_option(p);  // decides who makes proc of a joined pid namespace (procmount.c)
   for (int i = 0; i < p->nmounts; i++) {
     if (cs_proc_later_mount(p, i)) cs_proc_prepare(p, root_fd, i);  // the second step mounts it
     else cs_mount_one(p, root_fd, i, -1);
   }
+  cs_proc_release_pidns();
   setup_devices(p, root_fd);
   close(root_fd);
   if (p->hook_pause) cs_pause(p, CS_MSG_HOOKS);  // createRuntime/createContainer hooks run now

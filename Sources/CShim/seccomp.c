@@ -10,7 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cshim.h"
+#include "cshim_seccomp.h"
 #include "cshim_arch.h"
 
 int cs_seccomp_action(const char *name, uint32_t ret, uint32_t *action) {

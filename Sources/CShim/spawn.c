@@ -1,8 +1,8 @@
 // cs_spawn: clone the container's init straight into its namespaces and run the plan.
 //
-// After clone only this file's child path and rootfs.c run in the child: no allocation, no
-// stdio, no Swift. Every failure goes back to the parent as {step, errno, index} and the child
-// ends with _exit.
+// After clone only the child path (this file, child.c, rootfs.c, pidns.c, procmount.c,
+// resolve.c, procfs.c) runs in the child: no allocation, no stdio, no Swift. Every failure goes
+// back to the parent as {step, errno, index} and the child ends with _exit.
 //
 // A process that joins a pid namespace other processes already live in (exec, the hooks that
 // run in the container, an init joining a pod's pid namespace) is built in two steps, as
@@ -14,6 +14,9 @@
 // terminal work as for a one-step child), reports C2's pid and exits. C2 makes itself a
 // session (leader), loads the seccomp filter and execs: nothing of the host is ever visible in
 // the container, and C2 is not dumpable until execve (its memory is a copy of the runtime's).
+//
+// Depends on child.h, procfs.h, procmount.h, rootfs.h, pidns.h, cshim_idmap.h (the plan's
+// limit on idmapped trees). The runtime's side of the channel is channel.c.
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -22,7 +25,6 @@
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <sched.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,12 +38,17 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "child.h"
 #include "cshim_arch.h"
+#include "cshim_idmap.h"
+#include "cshim_spawn.h"
+#include "pidns.h"
+#include "procfs.h"
+#include "procmount.h"
+#include "rootfs.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -55,83 +62,7 @@
 #define PR_CAP_AMBIENT_CLEAR_ALL 4
 #endif
 
-void cs_fd_path(char *buf, int fd) {
-  static const char prefix[] = "/proc/self/fd/";
-  char digits[16];
-  int n = 0;
-  unsigned int v = (unsigned int)fd;
-  do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v && n < 15);
-  memcpy(buf, prefix, sizeof prefix - 1);
-  int i = sizeof prefix - 1;
-  while (n) buf[i++] = digits[--n];
-  buf[i] = 0;
-}
-
-int cs_write_all(const char *path, const char *data) {
-  int fd = CS_RETRY(open(path, O_WRONLY | O_CLOEXEC));
-  if (fd < 0) return -errno;
-  size_t len = strlen(data), off = 0;
-  while (off < len) {
-    ssize_t w = CS_RETRY(write(fd, data + off, len - off));
-    if (w < 0) { int e = errno; close(fd); return -e; }
-    off += (size_t)w;
-  }
-  if (close(fd) < 0 && errno != EINTR) return -errno;
-  return 0;
-}
-
-int cs_write_file(const char *path, const char *data) { return cs_write_all(path, data); }
-
-int cs_memfd_with(const char *name, const void *data, size_t len) {
-  int fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC);
-  if (fd < 0) return -errno;
-  size_t off = 0;
-  while (off < len) {
-    ssize_t w = CS_RETRY(write(fd, (const char *)data + off, len - off));
-    if (w < 0) { int e = errno; close(fd); return -e; }
-    off += (size_t)w;
-  }
-  if (lseek(fd, 0, SEEK_SET) < 0) { int e = errno; close(fd); return -e; }
-  return fd;
-}
-
-// Where failures are reported: the channel to the runtime, then (after `create` returned)
-// the connection from `start`. The child has its own copy of this variable.
-static int report_fd = -1;
-int cs_proc_fd = -1;
-
-// One message on the channel: a kind and a cs_error (the error, or for CS_MSG_PID the pid in
-// `index`). Returns send's result.
-static ssize_t channel_send(int fd, char kind, int step, int err, int index, const char *detail) {
-  struct {
-    char kind;
-    struct cs_error e;
-  } msg;
-  memset(&msg, 0, sizeof msg);
-  msg.kind = kind;
-  msg.e.step = step;
-  msg.e.err = err;
-  msg.e.index = index;
-  if (detail) {
-    size_t n = strlen(detail);
-    if (n >= sizeof msg.e.detail) n = sizeof msg.e.detail - 1;
-    memcpy(msg.e.detail, detail, n);
-  }
-  return CS_RETRY(send(fd, &msg, sizeof msg, MSG_NOSIGNAL));
-}
-
-int cs_report_pid(const struct cs_plan *p, pid_t pid) {
-  return channel_send(p->channel_fd, CS_MSG_PID, 0, 0, (int)pid, NULL) < 0 ? -1 : 0;
-}
-
-void cs_fail(const struct cs_plan *plan, int step, int err, int index, const char *detail) {
-  channel_send(report_fd >= 0 ? report_fd : plan->channel_fd, CS_MSG_ERROR, step, err, index, detail);
-  _exit(127);
-}
-
 // ---- namespaces -----------------------------------------------------------------------------
-
-int cs_plan_user_after_clone(const struct cs_plan *p);
 
 static void join_and_unshare(const struct cs_plan *p, int joined) {
   for (int i = joined; i < p->njoins; i++) {
@@ -142,7 +73,7 @@ static void join_and_unshare(const struct cs_plan *p, int joined) {
     // Only this process's children are born in the container's pid namespace; needs
     // CAP_SYS_ADMIN over it, so before any identity change.
     if (setns(p->pidns_fd, CLONE_NEWPID) < 0) cs_fail(p, CS_STEP_SETNS, errno, -1, "pid");
-    close(p->pidns_fd);
+    cs_proc_keep_pidns(p, p->pidns_fd);  // names it to proc (procmount.c), else closed
   }
   if (p->unshare_flags && unshare((int)p->unshare_flags) < 0)
     cs_fail(p, CS_STEP_UNSHARE, errno, -1, NULL);
@@ -354,13 +285,6 @@ static void close_extra_fds(const struct cs_plan *p) {
   syscall(SYS_close_range, next, ~0U, 0);
 }
 
-void cs_pause(const struct cs_plan *p, char kind) {
-  if (CS_RETRY(send(p->channel_fd, &kind, 1, MSG_NOSIGNAL)) != 1) cs_fail(p, CS_STEP_SYNC, errno, -1, "notify");
-  char c;
-  ssize_t r = CS_RETRY(read(p->channel_fd, &c, 1));
-  if (r != 1) cs_fail(p, CS_STEP_SYNC, r < 0 ? errno : EPIPE, -1, "release");
-}
-
 // create: tell the runtime we are ready, then wait until `start` connects and releases us.
 static void wait_for_start(const struct cs_plan *p) {
   // `create` exits now; the container must outlive it.
@@ -375,7 +299,7 @@ static void wait_for_start(const struct cs_plan *p) {
   syscall(SYS_close_range, (unsigned int)p->start_fd + 1, ~0U, 0);
   int conn = (int)CS_RETRY(accept4(p->start_fd, NULL, NULL, SOCK_CLOEXEC));
   if (conn < 0) _exit(127);
-  report_fd = conn;
+  cs_report_to(conn);
   close(p->start_fd);
   char c;
   if (CS_RETRY(read(conn, &c, 1)) != 1) _exit(127);  // `start` went away: do not run
@@ -392,16 +316,6 @@ struct cs_clone_args {
   uint64_t set_tid, set_tid_size, cgroup;
 };
 
-int cs_plan_two_step(const struct cs_plan *p) { return p->pidns_fd >= 0; }
-
-// A two-step init that creates a user namespace: C1 is cloned with none of its namespaces,
-// joins the pid namespace while it still has the runtime's privileges (the new user namespace
-// would have none over it), then unshares the user namespace (the runtime writes its maps) and
-// the namespaces it owns.
-int cs_plan_user_after_clone(const struct cs_plan *p) {
-  return p->pidns_fd >= 0 && (p->clone_flags & CLONE_NEWUSER);
-}
-
 // CAP_SYS_ADMIN, when the seccomp load needs it (no no_new_privs) and the process would not
 // hold it: kept in the effective and permitted sets until execve (apply_identity), 0 otherwise.
 static uint64_t admin_for_seccomp(const struct cs_plan *p) {
@@ -411,8 +325,9 @@ static uint64_t admin_for_seccomp(const struct cs_plan *p) {
   return (p->cap_effective & admin) ? 0 : admin;
 }
 
-// CAP_SYS_ADMIN for the second step's proc mounts (pidns.c), when the process would not hold
-// it: kept through apply_identity, dropped right after those mounts.
+// CAP_SYS_ADMIN for the second step's proc mounts (the fallback of procmount.c and pidns.c,
+// when C1 could not make proc), when the process would not hold it: kept through
+// apply_identity, dropped right after those mounts.
 static uint64_t admin_for_proc(const struct cs_plan *p) {
   uint64_t admin = 1ULL << CS_CAP_SYS_ADMIN;
   if (!cs_proc_later(p)) return 0;
@@ -466,7 +381,8 @@ __attribute__((noreturn)) static void finish(const struct cs_plan *p, int second
 // the runtime's child, report its pid and exit. `load_here`: the filter needs CAP_SYS_ADMIN and
 // the container may ptrace C2, so C1 loads it and drops CAP_SYS_ADMIN before C2 exists; the
 // profile must then allow capset, clone3 or clone, sendmsg and exit_group.
-// With proc to mount (pidns.c), C2 mounts it first and then does what C1 would have done:
+// With proc to mount (procmount.c: only on kernels where C1 cannot make it with procfs's pidns
+// option), C2 mounts it first and then does what C1 would have done:
 // load the filter and drop CAP_SYS_ADMIN, or drop what only the mounts needed.
 __attribute__((noreturn)) static void spawn_visible(const struct cs_plan *p, int load_here) {
   int proc_later = cs_proc_later(p);
@@ -488,7 +404,7 @@ __attribute__((noreturn)) static void spawn_visible(const struct cs_plan *p, int
       cs_fail(p, CS_STEP_CAPSET, errno, -1, "drop CAP_SYS_ADMIN after mounting proc");
   }
   if (pid == 0) finish(p, 1, load_here);
-  if (channel_send(p->channel_fd, CS_MSG_PID, 0, 0, (int)pid, NULL) < 0) {
+  if (cs_report_pid(p, (pid_t)pid) < 0) {
     kill((pid_t)pid, SIGKILL);
     _exit(127);
   }
@@ -501,7 +417,7 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   close(p->parent_channel_fd);
-  report_fd = p->channel_fd;
+  cs_report_to(p->channel_fd);
   close_extra_fds(p);
   // Until execve this process is a copy of the runtime: nothing in the container may open
   // its /proc/<pid>/exe (the runtime binary) or its memory (CVE-2019-5736). execve makes the
@@ -522,7 +438,7 @@ __attribute__((noreturn)) static void child_main(const struct cs_plan *p) {
   int user_after_clone = cs_plan_user_after_clone(p);
   if (user_after_clone) {
     if (setns(p->pidns_fd, CLONE_NEWPID) < 0) cs_fail(p, CS_STEP_SETNS, errno, -1, "pid");
-    close(p->pidns_fd);
+    cs_proc_keep_pidns(p, p->pidns_fd);  // tried from the new user namespace (procmount.c)
     if (unshare(CLONE_NEWUSER) < 0) cs_fail(p, CS_STEP_UNSHARE, errno, -1, "user");
     char kind = CS_MSG_USERNS;
     if (CS_RETRY(send(p->channel_fd, &kind, 1, MSG_NOSIGNAL)) != 1) cs_fail(p, CS_STEP_SYNC, errno, -1, "user namespace");
@@ -630,73 +546,3 @@ pid_t cs_spawn(const struct cs_plan *plan) {
   return (pid_t)pid;
 }
 
-int cs_channel_receive(int channel_fd, struct cs_error *err, int *fd) {
-  struct {
-    char kind;
-    struct cs_error e;
-  } msg;
-  char control[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = {.iov_base = &msg, .iov_len = sizeof msg};
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-                      .msg_controllen = sizeof control};
-  memset(&msg, 0, sizeof msg);
-  ssize_t n = CS_RETRY(recvmsg(channel_fd, &mh, MSG_CMSG_CLOEXEC));
-  if (n < 0) return -1;
-  if (n == 0) return 0;
-  if (msg.kind == CS_MSG_READY || msg.kind == CS_MSG_HOOKS || msg.kind == CS_MSG_USERNS) return msg.kind;
-  if (msg.kind == CS_MSG_PID) {
-    if (err) *err = msg.e;
-    return msg.kind;
-  }
-  if (msg.kind == CS_MSG_CONSOLE || msg.kind == CS_MSG_SECCOMP) {
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    if (!c || c->cmsg_type != SCM_RIGHTS) { errno = EBADMSG; return -1; }
-    memcpy(fd, CMSG_DATA(c), sizeof(int));
-    return msg.kind;
-  }
-  if (err) *err = msg.e;
-  return CS_MSG_ERROR;
-}
-
-int cs_send_fd(const char *socket_path, int fd, const char *name) {
-  struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  if (strlen(socket_path) >= sizeof addr.sun_path) return -ENAMETOOLONG;
-  strcpy(addr.sun_path, socket_path);
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return -errno;
-  if (CS_RETRY(connect(s, (struct sockaddr *)&addr, sizeof addr)) < 0) { int e = errno; close(s); return -e; }
-  char control[CMSG_SPACE(sizeof(int))];
-  memset(control, 0, sizeof control);
-  struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
-  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  int r = CS_RETRY(sendmsg(s, &mh, MSG_NOSIGNAL)) < 0 ? -errno : 0;
-  close(s);
-  return r;
-}
-
-int cs_pidfd_open(pid_t pid) {
-  long r = syscall(SYS_pidfd_open, pid, 0);
-  return r < 0 ? -errno : (int)r;
-}
-
-int cs_pidfd_send_signal(int pidfd, int sig) {
-  return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
-}
-
-int cs_pidfd_wait(int pidfd, int timeout_ms) {
-  struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-  int r = (int)CS_RETRY(poll(&pfd, 1, timeout_ms));
-  return r < 0 ? -errno : r;
-}
-
-int cs_wifexited(int status) { return WIFEXITED(status); }
-int cs_wexitstatus(int status) { return WEXITSTATUS(status); }
-int cs_wifsignaled(int status) { return WIFSIGNALED(status); }
-int cs_wtermsig(int status) { return WTERMSIG(status); }

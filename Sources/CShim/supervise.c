@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "cshim_supervise.h"
 
 static void fill_set(sigset_t *set, const int *forward) {
   sigemptyset(set);

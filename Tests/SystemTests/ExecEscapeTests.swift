@@ -222,6 +222,78 @@ struct ExecEscapeTests {
         #expect(!FileManager.default.fileExists(atPath: scene.hostDir + "/proof"), "the container wrote into the host")
     }
 
+    /// Whether this kernel's procfs takes the `pidns=` mount option (Linux 6.18), tried in a
+    /// throwaway mount namespace.
+    static let procHasPidnsOption: Bool = {
+        let dir = NSTemporaryDirectory() + "crun-swift-pidns-\(UUID().uuidString.prefix(8))"
+        guard (try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)) != nil else { return false }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        p.arguments = ["--mount", "--propagation", "private", "--", "mount", "-t", "proc", "-o", "pidns=/proc/self/ns/pid", "proc", dir]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
+
+    /// A pod whose first container is the ptrace attacker; the init of a second container joins
+    /// its pid namespace by path 24 times. With procfs's pidns option the first step (outside the
+    /// namespace) makes proc and everything on it, and the second only execs: no process the
+    /// attacker sees may ever hold CAP_SYS_ADMIN (the member's capabilities lack it). The
+    /// member's /proc is the pod's: its pid 1 is the attacker, and /proc/self resolves.
+    @Test(.enabled(if: procHasPidnsOption, "procfs has no pidns= mount option on this kernel (Linux < 6.18): the second step mounts proc there, holding CAP_SYS_ADMIN until done"))
+    func aPodMembersInitNeverShowsCapSysAdminToThePod() throws {
+        let scene = try Scene()
+        let args = ["ptracer", "/tmp/ptracer.log", try Self.binaryIdentity(), Harness.nsInode("mnt")]
+        try scene.start(Self.config(args: args))
+        #expect(try scene.waitForFile("/tmp/ptracer.ready"))
+        let state = try JSONSerialization.jsonObject(with: Data(try scene.crun(["state", scene.id]).stdout.utf8)) as? [String: Any]
+        let pid = state?["pid"] as? Int ?? 0
+        var member = Harness.baseConfig(args: ["sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline; echo; readlink /proc/self"])
+        member.edit("linux") {
+            $0["namespaces"] = [["type": "mount"], ["type": "pid", "path": "/proc/\(pid)/ns/pid"]]
+            $0["maskedPaths"] = ["/proc/kcore", "/proc/keys", "/proc/timer_list"]
+            $0["readonlyPaths"] = ["/proc/sys", "/proc/sysrq-trigger"]
+        }
+        // runc's default capabilities: no CAP_SYS_ADMIN (nor CAP_SYS_PTRACE) for the member.
+        let caps = Self.caps.filter { $0 != "CAP_SYS_PTRACE" }
+        member.edit("process") { $0["capabilities"] = ["bounding": caps, "effective": caps, "permitted": caps] }
+        member.removeValue(forKey: "hostname")
+        let b = try Harness.TempBundle(config: member)
+        let members = 24
+        for i in 0..<members {
+            let id = "\(scene.id)-m\(i)"
+            let r = try scene.crun(["create", "--bundle", b.path, id])
+            #expect(r.status == 0, "create \(id): \(r.stderr)")
+            // Deleted once the attacker has seen it (its pid in the pod: NSpid's last field).
+            let state = try JSONSerialization.jsonObject(with: Data(try scene.crun(["state", id]).stdout.utf8)) as? [String: Any]
+            let status = (try? String(contentsOfFile: "/proc/\(state?["pid"] as? Int ?? 0)/status", encoding: .utf8)) ?? ""
+            let nspid = status.split(separator: "\n").first { $0.hasPrefix("NSpid:") }?.split(separator: "\t").last.map(String.init) ?? "?"
+            try Harness.waitUntil("for the attacker to log member \(i) (pod pid \(nspid))") {
+                try scene.exec(["grep", "-q", "^pid=\(nspid) ", "/tmp/ptracer.log"]).status == 0
+            }
+            _ = try scene.crun(["delete", "--force", id])
+        }
+        let run = try scene.crun(["run", "--bundle", b.path, "\(scene.id)-run"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("ptracer ") == true, "the member's /proc/1 is not the pod's attacker:\n\(run.stdout)")
+        #expect(lines.count == 2 && Int(lines[1]) != nil, "the member's /proc/self does not resolve (a proc of another pid namespace):\n\(run.stdout)")
+        let log = try scene.exec(["cat", "/tmp/ptracer.log"]).stdout
+        let stop = try scene.exec(["touch", "/tmp/ptracer.stop"])
+        #expect(stop.status == 0, "exec touch: \(stop.stderr)")
+        let sightings = Self.parse(log).filter { $0.fields["pid"] != nil }
+        #expect(sightings.count >= members, "the attacker saw \(sightings.count) new processes, fewer than the \(members) members: the test proves nothing\n\(log)")
+        #expect(sightings.contains { $0.flag("attached") }, "the ptracer never attached to anything: the test proves nothing\n\(log)")
+        for s in sightings {
+            #expect(s.capEff & (1 << 21) == 0, "pid \(s.pid) held CAP_SYS_ADMIN in the pod (CapEff \(s.fields["capeff"] ?? ""))")
+            #expect(!s.flag("hostroot"), "pid \(s.pid) had the host's root")
+            #expect(s.hostFiles.isEmpty, "pid \(s.pid) held host descriptors: \(s.hostFiles)")
+        }
+    }
+
     /// The two-step init of a pod member still runs its createContainer hooks in the pod's pid
     /// namespace (the first step itself lives in the runtime's).
     @Test func createContainerHooksOfAPodMemberRunInThePodsPidNamespace() throws {
