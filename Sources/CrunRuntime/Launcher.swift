@@ -1,6 +1,7 @@
 import CShim
 import Glibc
 import JSONCore
+import Seccomp
 
 /// The container's init after a successful launch: it has exec'd the process.
 public struct LaunchedContainer: Sendable {
@@ -231,12 +232,13 @@ public enum Launcher {
             if kind == CS_MSG_SECCOMP_VALUE {
                 defer { close(fd) }
                 guard let seccomp = plan.seccomp, let path = seccomp.listenerPath, let visible = visiblePid else { continue }
-                do {
+                do throws(SeccompError) {
                     try SeccompListener.send(fd, to: path, metadata: seccomp.listenerMetadata ?? "",
-                                             pid: visible, state: options.listenerState?(visible) ?? .object([]))
+                                             pid: visible, state: options.listenerState?(visible) ?? .object([]),
+                                             ociVersion: CrunVersion.spec)
                 } catch {
                     if let console { close(console) }
-                    throw abort(error)
+                    throw abort(.container(error.description))
                 }
                 continue
             }
@@ -260,16 +262,3 @@ let CS_MSG_SECCOMP_VALUE = Int32(UInt8(ascii: "S"))
 let CS_MSG_PID_VALUE = Int32(UInt8(ascii: "P"))
 let CS_MSG_USERNS_VALUE = Int32(UInt8(ascii: "U"))
 let CS_MSG_ERROR_VALUE = Int32(UInt8(ascii: "E"))
-
-/// The runtime spec's seccomp notify hand-off: the listener gets the notify fd by SCM_RIGHTS
-/// with the container process state as the message.
-enum SeccompListener {
-    static func send(_ fd: Int32, to path: String, metadata: String, pid: pid_t, state: JSONValue) throws(RuntimeError) {
-        let message = JSONValue.object([
-            ("ociVersion", .string(CrunVersion.spec)), ("fds", .array([.string("seccompFd")])),
-            ("pid", .number("\(pid)")), ("metadata", .string(metadata)), ("state", state),
-        ]).serialized()
-        let r = cs_send_fd(path, fd, message)
-        if r < 0 { throw .system(step: "linux.seccomp.listenerPath: send the notify fd to", subject: path, errno: -r) }
-    }
-}
