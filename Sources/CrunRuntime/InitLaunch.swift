@@ -42,29 +42,7 @@ struct InitLaunch {
         } catch {
             throw .system(step: "socketpair", subject: nil, errno: error.errno)
         }
-        var joinFds: [Int32] = []
-        for join in plan.joins {
-            do {
-                joinFds.append(try sys.openNamespace(join.path))
-                inherited.append(joinFds.last!)
-            } catch {
-                throw .container("linux.namespaces[\(join.configIndex)].path: open `\(join.path)`: \(errnoString(error.errno))")
-            }
-        }
-        var pidFd: Int32 = -1
-        if let path = plan.pidNamespacePath {
-            do {
-                pidFd = try sys.openNamespace(path)
-                inherited.append(pidFd)
-            } catch {
-                throw .container("linux.namespaces: open pid namespace `\(path)`: \(errnoString(error.errno))")
-            }
-        }
-        var treeFds: [Int: Int32] = [:]
-        if plan.mounts.contains(where: { $0.idmap != nil }) {
-            treeFds = try sys.makeIdmappedTrees(plan)
-            inherited += treeFds.values
-        }
+        let (joinFds, pidFd, treeFds) = try openInherited()
 
         let arena = CPlanArena()
         var cplan = plan.cPlan(arena: arena, channel: childEnd, parentChannel: parentEnd,
@@ -94,6 +72,35 @@ struct InitLaunch {
         childEnd = -1
         if pid < 0 { throw cloneFailure(spawnErrno) }
         if !twoStep { visiblePid = pid }
+    }
+
+    /// The namespace files the init joins (in plan.joins order), the pid namespace's, and the
+    /// idmapped trees (by mount index).
+    private mutating func openInherited() throws(RuntimeError) -> (joins: [Int32], pid: Int32, trees: [Int: Int32]) {
+        var joinFds: [Int32] = []
+        for join in plan.joins {
+            do {
+                joinFds.append(try sys.openNamespace(join.path))
+                inherited.append(joinFds.last!)
+            } catch {
+                throw .container("linux.namespaces[\(join.configIndex)].path: open `\(join.path)`: \(errnoString(error.errno))")
+            }
+        }
+        var pidFd: Int32 = -1
+        if let path = plan.pidNamespacePath {
+            do {
+                pidFd = try sys.openNamespace(path)
+                inherited.append(pidFd)
+            } catch {
+                throw .container("linux.namespaces: open pid namespace `\(path)`: \(errnoString(error.errno))")
+            }
+        }
+        var treeFds: [Int: Int32] = [:]
+        if plan.mounts.contains(where: { $0.idmap != nil }) {
+            treeFds = try sys.makeIdmappedTrees(plan)
+            inherited += treeFds.values
+        }
+        return (joinFds, pidFd, treeFds)
     }
 
     private func cloneFailure(_ err: Int32) -> RuntimeError {
