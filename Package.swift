@@ -26,10 +26,13 @@ let package = Package(
         .target(name: "JSONCore"),
         // The OCI runtime-spec model and its validation.
         .target(name: "OCISpec", dependencies: ["JSONCore"]),
+        // linux.seccomp compiled to BPF through libseccomp (in the parent: the child only loads
+        // the bytes), its validation and `features`, and the notify fd hand-off to the listener.
+        .target(name: "Seccomp", dependencies: ["CShim", "JSONCore", "LinuxSys", "OCISpec"]),
         // Turns a bundle into a plan and runs it.
         .target(
             name: "CrunRuntime",
-            dependencies: ["CShim", "JSONCore", "LinuxSys", "OCISpec"]
+            dependencies: ["CShim", "JSONCore", "LinuxSys", "OCISpec", "Seccomp"]
         ),
         // The runc-compatible command line: thin, over CrunRuntime.
         .target(name: "CrunCLI", dependencies: ["CrunRuntime", "LinuxSys", "OCISpec"]),
@@ -51,7 +54,7 @@ let package = Package(
         .target(name: "SwnetBridge", dependencies: ["CNetlink", "CNI", "IPAM", "JSONCore", "LinuxSys", "Netlink", "SwnetDNS"]),
         // The plugin entry point and the cnitool-like command line.
         .executableTarget(name: "swnet", dependencies: ["CNI", "IPAM", "JSONCore", "LinuxSys", "SwnetBridge", "SwnetDNS"]),
-        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "LinuxSys", "LinuxSysTesting", "Netlink", "NetlinkTesting", "CNI", "IPAM", "SwnetDNS", "SwnetBridge", "swnet"]),
+        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "Seccomp", "LinuxSys", "LinuxSysTesting", "Netlink", "NetlinkTesting", "CNI", "IPAM", "SwnetDNS", "SwnetBridge", "swnet"]),
         // Root integration tests (real containers, compared with the probe) and black-box tests
         // of the built binary.
         .testTarget(name: "SystemTests"),

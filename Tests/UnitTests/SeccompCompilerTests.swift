@@ -1,6 +1,6 @@
-import CrunRuntime
 import JSONCore
 import OCISpec
+import Seccomp
 import Testing
 
 @Suite struct SeccompCompilerTests {
@@ -47,7 +47,7 @@ import Testing
         // Without the socketcall rule libseccomp itself refuses the set (runc and crun fail the
         // same way); the error names the rule and says why.
         let conflicting = try profile(#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"], "syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22, "args": [{"index": 0, "value": 16, "op": "SCMP_CMP_EQ"}, {"index": 2, "value": 9, "op": "SCMP_CMP_EQ"}]}, {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 16, "op": "SCMP_CMP_NE"}]}]}"#)
-        #expect(throws: RuntimeError.self) { try SeccompCompiler.compile(conflicting, noNewPrivileges: true) }
+        #expect(throws: SeccompError.self) { try SeccompCompiler.compile(conflicting, noNewPrivileges: true) }
         do {
             _ = try SeccompCompiler.compile(conflicting, noNewPrivileges: true)
         } catch {

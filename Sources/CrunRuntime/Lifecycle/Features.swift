@@ -1,6 +1,7 @@
 import CShim
 import JSONCore
 import OCISpec
+import Seccomp
 
 /// The runtime-spec `features` document, true to what this build applies.
 public enum Features {

@@ -1,4 +1,5 @@
 import OCISpec
+import Seccomp
 
 /// Everything the child needs, decided by the parent: resolved paths, flags, numbers. The C
 /// executor receives this flattened (CPlan.swift); tests inspect it directly.

@@ -1,6 +1,7 @@
 import CShim
 import Glibc
 import OCISpec
+import Seccomp
 
 /// Options from the command line that shape the plan.
 public struct PlanOptions: Sendable {
@@ -206,7 +207,12 @@ public struct ContainerPlanner {
     private func planSeccomp(_ seccomp: Seccomp?, process: Process, into plan: inout ContainerPlan) throws(RuntimeError) {
         guard let seccomp else { return }
         var warnings: [String] = []
-        let program = try SeccompCompiler.compile(seccomp, noNewPrivileges: process.noNewPrivileges ?? false) { warnings.append($0) }
+        let program: SeccompProgram
+        do {
+            program = try SeccompCompiler.compile(seccomp, noNewPrivileges: process.noNewPrivileges ?? false) { warnings.append($0) }
+        } catch {
+            throw .container(error.description)
+        }
         plan.warnings += warnings
         if !program.skipped.isEmpty {
             plan.notes.append("linux.seccomp: syscalls unknown to this kernel/libseccomp skipped: \(program.skipped.joined(separator: " "))")

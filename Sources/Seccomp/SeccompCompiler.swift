@@ -1,19 +1,7 @@
 import CShim
 import Glibc
+import LinuxSys
 import OCISpec
-
-/// A compiled filter for the child to load.
-public struct SeccompProgram: Sendable {
-    public var bpf: [UInt8]
-    public var flags: UInt32
-    /// Load before dropping privileges (no no_new_privs: loading needs CAP_SYS_ADMIN then).
-    public var early: Bool
-    public var notify: Bool
-    public var listenerPath: String?
-    public var listenerMetadata: String?
-    /// Syscall names this kernel/libseccomp does not know: skipped, as runc does.
-    public var skipped: [String]
-}
 
 /// linux.seccomp -> BPF, through libseccomp, in the parent. The child only loads the bytes.
 public enum SeccompCompiler {
@@ -76,15 +64,15 @@ public enum SeccompCompiler {
     }
 
     /// Compiles a validated profile. `warn` hears about flags this kernel lacks.
-    public static func compile(_ s: Seccomp, noNewPrivileges: Bool, warn: (String) -> Void = { _ in }) throws(RuntimeError) -> SeccompProgram {
+    public static func compile(_ s: Seccomp, noNewPrivileges: Bool, warn: (String) -> Void = { _ in }) throws(SeccompError) -> SeccompProgram {
         let defaultAction = action(s.defaultAction, s.defaultErrnoRet ?? UInt32(EPERM))!
         guard let ctx = cs_seccomp_new(defaultAction) else {
-            throw .container("linux.seccomp: libseccomp could not create a filter")
+            throw SeccompError("linux.seccomp: libseccomp could not create a filter")
         }
         defer { cs_seccomp_release(ctx) }
         for (i, arch) in (s.architectures ?? []).enumerated() {
             let r = cs_seccomp_add_arch(ctx, cs_seccomp_arch(arch))
-            if r < 0 { throw .container("linux.seccomp.architectures[\(i)]: add \(arch): \(errnoString(-r))") }
+            if r < 0 { throw SeccompError("linux.seccomp.architectures[\(i)]: add \(arch): \(errnoText(-r))") }
         }
         var skipped: [String] = []
         var notify = false
@@ -110,10 +98,10 @@ public enum SeccompCompiler {
                     if r == -EEXIST {
                         // As runc and crun: an error. libseccomp refuses the whole rule (for
                         // every architecture), so skipping it would change the filter.
-                        throw .container("linux.seccomp.syscalls[\(i)]: add rule for \(name): \(errnoString(-r)) "
+                        throw SeccompError("linux.seccomp.syscalls[\(i)]: add rule for \(name): \(errnoText(-r)) "
                             + "(the rule conflicts with an earlier one for the same syscall and arguments on one of the architectures)")
                     }
-                    if r < 0 { throw .container("linux.seccomp.syscalls[\(i)]: add rule for \(name): \(errnoString(-r))") }
+                    if r < 0 { throw SeccompError("linux.seccomp.syscalls[\(i)]: add rule for \(name): \(errnoText(-r))") }
                 }
             }
         }
@@ -126,7 +114,7 @@ public enum SeccompCompiler {
         var out: UnsafeMutablePointer<UInt8>?
         var len = 0
         let r = cs_seccomp_export(ctx, &out, &len)
-        if r < 0 { throw .container("linux.seccomp: export the filter: \(errnoString(-r))") }
+        if r < 0 { throw SeccompError("linux.seccomp: export the filter: \(errnoText(-r))") }
         defer { free(out) }
         return SeccompProgram(bpf: Array(UnsafeBufferPointer(start: out, count: len)), flags: flags, early: !noNewPrivileges,
                               notify: notify, listenerPath: s.listenerPath, listenerMetadata: s.listenerMetadata, skipped: skipped)
