@@ -57,6 +57,17 @@ public enum Files {
         if !ok { throw SysError("write", path, errno: e) }
     }
 
+    /// Writes `text` over an existing file (never creates one: a control file of cgroupfs or
+    /// procfs that is missing says ENOENT at "open").
+    public static func overwrite(_ path: String, _ text: String) throws(SysError) {
+        let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)  // kernfs ignores O_TRUNC; stand-ins in tests need it
+        guard fd >= 0 else { throw SysError("open", path, errno: errno) }
+        let ok = writeAll(fd: fd, text)
+        let e = errno
+        close(fd)
+        if !ok { throw SysError("write", path, errno: e) }
+    }
+
     /// mkdir -p (an existing directory is fine).
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SysError) {
         var p = path.hasPrefix("/") ? "" : "."

@@ -8,6 +8,10 @@ import LinuxSys
 public final class RecordingSyscalls: Syscalls {
     public private(set) var calls: [String] = []
     public var failures: [String: Int32] = [:]
+    /// Like `failures`, but only the first `times` matching calls fail (EBUSY that clears).
+    public var transientFailures: [String: (errno: Int32, times: Int)] = [:]
+    /// What a signal "does" (a test empties a cgroup.procs file when its pids are killed).
+    public var onSignal: ((pid_t, Int32) -> Void)?
     /// What a spawned program "does": its exit code for `wait`/`poll` (default 0).
     public var exitCode: Int32 = 0
     private var clock = 0.0
@@ -19,6 +23,10 @@ public final class RecordingSyscalls: Syscalls {
     private func record(_ call: String) throws(SysError) {
         calls.append(call)
         for (prefix, e) in failures where call.hasPrefix(prefix) { throw SysError(call, errno: e) }
+        for (prefix, f) in transientFailures where call.hasPrefix(prefix) && f.times > 0 {
+            transientFailures[prefix] = (f.errno, f.times - 1)
+            throw SysError(call, errno: f.errno)
+        }
     }
 
     public func readFile(_ path: String) throws(SysError) -> [UInt8] {
@@ -44,6 +52,22 @@ public final class RecordingSyscalls: Syscalls {
         calls.append("remove \(path)")
         real.remove(path)
     }
+    public func overwriteFile(_ path: String, _ text: String) throws(SysError) {
+        try record("overwrite \(path)=\(text)")
+        try real.overwriteFile(path, text)
+    }
+    public func makeDirectory(_ path: String, mode: mode_t) throws(SysError) {
+        try record("mkdir \(path)")
+        try real.makeDirectory(path, mode: mode)
+    }
+    /// As on cgroupfs, the plain files in the directory go with it (tests lay control files
+    /// out as plain files); a subdirectory still makes it fail (ENOTEMPTY).
+    public func removeDirectory(_ path: String) throws(SysError) {
+        try record("rmdir \(path)")
+        for name in real.entries(path) ?? [] where !(real.subdirectories(path) ?? []).contains(name) { real.remove(path + "/" + name) }
+        try real.removeDirectory(path)
+    }
+    public func subdirectories(_ directory: String) -> [String]? { real.subdirectories(directory) }
     public func sysctl(_ key: String, _ value: String) throws(SysError) { try record("sysctl \(key)=\(value)") }
 
     public func spawn(_ path: String, _ argv: [String], _ options: Spawn.Options) throws(SysError) -> Spawn.Child {
@@ -53,7 +77,10 @@ public final class RecordingSyscalls: Syscalls {
     }
     public func wait(_ pid: pid_t) -> Int32 { exitCode }
     public func poll(_ pid: pid_t) -> Int32? { exitCode }
-    public func signal(_ pid: pid_t, _ signal: Int32) { calls.append("signal \(pid) \(signal)") }
+    public func signal(_ pid: pid_t, _ signal: Int32) {
+        calls.append("signal \(pid) \(signal)")
+        onSignal?(pid, signal)
+    }
 
     /// Time passes only when slept.
     public func monotonicSeconds() -> Double { clock }
