@@ -135,6 +135,26 @@ public struct Cgroup: @unchecked Sendable {
                                    before: { parent throws(CgroupError) in if !controllers.isEmpty { try enable(controllers, in: parent) } })
     }
 
+    /// A container's cgroup made and its limits written: the controllers the writes need
+    /// enabled on the way down (cgroup.controllers read once, for the check before any mkdir
+    /// and for the writes), then the writes in order. On a failure what was made is removed
+    /// again. Returns the directories made, outermost first.
+    public func setUp(_ writes: [CgroupResources.Write]) throws(CgroupError) -> [String] {
+        var controllers: [String] = []
+        for w in writes { if let c = w.controller, !controllers.contains(c) { controllers.append(c) } }
+        let offered = available()
+        let made = try create(controllers: controllers, offered: offered) { c in
+            writes.first { $0.controller == c }?.field ?? "linux.resources"
+        }
+        do throws(CgroupError) {
+            try apply(writes, offered: offered)
+        } catch {
+            Cgroup.removeCreated(made, sys: sys)
+            throw error
+        }
+        return made
+    }
+
     /// mkdir of each of `components` below `base`, outermost first: `before(parent)` runs
     /// before each (v2 enables controllers there), `made(directory, parent)` after one is new
     /// (v1 copies the cpuset). On an error what it made is removed again. Returns what it made.

@@ -118,6 +118,28 @@ public struct CgroupV1Manager: CgroupManager, @unchecked Sendable {
         return created
     }
 
+    /// The container's cgroups made and their limits written: the cgroup2 directory first
+    /// when hugetlb goes there (`unifiedWrites`), then one directory per hierarchy, then the
+    /// writes, the cgroup2 ones and the device rules (devices.deny/allow; nil: none). On a
+    /// failure what was made is removed again. Returns the directories made.
+    public func setUp(_ writes: [CgroupResources.Write], unifiedWrites: [CgroupResources.Write] = [],
+                      devices: [CgroupResources.DeviceRule]? = nil) throws(CgroupError) -> [String] {
+        var made: [String] = []
+        do throws(CgroupError) {
+            if let unified, !unifiedWrites.isEmpty {
+                made = try unified.create(controllers: ["hugetlb"]) { _ in unifiedWrites[0].field }
+            }
+            made += try create()
+            try apply(writes)
+            if let unified, !unifiedWrites.isEmpty { try unified.apply(unifiedWrites) }
+            if let devices { try applyDevices(devices) }
+        } catch {
+            Cgroup.removeCreated(made, sys: sys)
+            throw error
+        }
+        return made
+    }
+
     func inheritCpuset(_ dir: String, parent: String) throws(CgroupError) {
         for file in ["cpuset.cpus", "cpuset.mems"] where sys.exists(dir + "/" + file) {
             let mine = (try? sys.readFile(dir + "/" + file)) ?? []

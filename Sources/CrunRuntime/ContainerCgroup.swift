@@ -87,19 +87,10 @@ public enum ContainerCgroup {
         let conversion = try cgroupStep { () throws(CgroupError) in try CgroupResources.convert(resources ?? Resources()) }
         for w in conversion.warnings { warn(w) }
         let devices = try cgroupStep { () throws(CgroupError) in try CgroupResources.deviceRules(resources?.devices ?? [], created: created) }
-        var controllers: [String] = []
-        for w in conversion.writes { if let c = w.controller, !controllers.contains(c) { controllers.append(c) } }
         try cgroupStep { () throws(CgroupError) in try cgroup.requireVacant() }
         try record(cgroup)
-        // cgroup.controllers read once for both the check before mkdir and the writes.
-        let offered = cgroup.available()
-        let made = try cgroupStep { () throws(CgroupError) in
-            try cgroup.create(controllers: controllers, offered: offered) { c in
-                conversion.writes.first { $0.controller == c }?.field ?? "linux.resources"
-            }
-        }
+        let made = try cgroupStep { () throws(CgroupError) in try cgroup.setUp(conversion.writes) }
         do throws(RuntimeError) {
-            try cgroupStep { () throws(CgroupError) in try cgroup.apply(conversion.writes, offered: offered) }
             do throws(RuntimeError) {
                 try cgroupStep { () throws(CgroupError) in try cgroup.applyDevices(devices) }
             } catch {
@@ -127,22 +118,10 @@ public enum ContainerCgroup {
         }
         try cgroupStep { () throws(CgroupError) in try cgroup.requireVacant() }
         try record(cgroup)
-        var made: [String] = []
-        if let unified = cgroup.unified, !unifiedWrites.isEmpty {
-            made = try cgroupStep { () throws(CgroupError) in try unified.create(controllers: ["hugetlb"]) { _ in unifiedWrites[0].field } }
+        let made = try cgroupStep { () throws(CgroupError) in
+            try cgroup.setUp(conversion.writes, unifiedWrites: unifiedWrites, devices: cgroup.paths["devices"] != nil ? devices : nil)
         }
         do throws(RuntimeError) {
-            made += try cgroupStep { () throws(CgroupError) in try cgroup.create() }
-        } catch {
-            Cgroup.removeCreated(made, sys: sys)
-            throw error
-        }
-        do throws(RuntimeError) {
-            try cgroupStep { () throws(CgroupError) in
-                try cgroup.apply(conversion.writes)
-                if let unified = cgroup.unified, !unifiedWrites.isEmpty { try unified.apply(unifiedWrites) }
-                if cgroup.paths["devices"] != nil { try cgroup.applyDevices(devices) }
-            }
             DebugLog.note("cgroup: v1 \(cgroup.directories.joined(separator: ", ")) (\(conversion.writes.count) limits, \(devices.count) device rules)")
             return Prepared(cgroup: cgroup, created: made, placement: try cgroupStep { () throws(CgroupError) in try cgroup.placement() }, sys: sys)
         } catch {

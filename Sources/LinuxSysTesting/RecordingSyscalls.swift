@@ -12,6 +12,9 @@ public final class RecordingSyscalls: Syscalls {
     public var transientFailures: [String: (errno: Int32, times: Int)] = [:]
     /// What a signal "does" (a test empties a cgroup.procs file when its pids are killed).
     public var onSignal: ((pid_t, Int32) -> Void)?
+    /// What the kernel puts in a directory made by `makeDirectory` (a test lays out a new
+    /// cgroup's control files).
+    public var onMakeDirectory: ((String) -> Void)?
     /// What a spawned program "does": its exit code for `wait`/`poll` (default 0).
     public var exitCode: Int32 = 0
     private var clock = 0.0
@@ -59,6 +62,7 @@ public final class RecordingSyscalls: Syscalls {
     public func makeDirectory(_ path: String, mode: mode_t) throws(SysError) {
         try record("mkdir \(path)")
         try real.makeDirectory(path, mode: mode)
+        onMakeDirectory?(path)
     }
     /// As on cgroupfs, the plain files in the directory go with it (tests lay control files
     /// out as plain files); a subdirectory still makes it fail (ENOTEMPTY).
