@@ -14,7 +14,7 @@ import Testing
 
     /// Signals "kill" a pid: it leaves every cgroup.procs of `dirs`.
     func killing(_ fake: FakeCgroupRoot, _ dirs: [String]) {
-        fake.sys.onSignal = { pid, _ in
+        fake.sys.onSignal = { [unowned fake] pid, _ in
             for d in dirs {
                 let left = (fake.read(d + "/cgroup.procs") ?? "").split(separator: "\n").filter { $0 != "\(pid)" }
                 fake.write(d + "/cgroup.procs", left.map { $0 + "\n" }.joined())
