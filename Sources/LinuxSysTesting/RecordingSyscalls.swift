@@ -32,21 +32,17 @@ public final class RecordingSyscalls: Syscalls {
         }
     }
 
-    public func readFile(_ path: String) throws(SysError) -> [UInt8] {
-        try record("read \(path)")
-        return try real.readFile(path)
+    /// Records `call` (failing it when `failures` says so), then makes it for real.
+    private func forward<T>(_ call: String, _ body: () throws(SysError) -> T) throws(SysError) -> T {
+        try record(call)
+        return try body()
     }
-    public func writeFile(_ path: String, _ text: String) throws(SysError) {
-        try record("write \(path)")
-        try real.writeFile(path, text)
-    }
-    public func replaceFile(_ path: String, _ text: String) throws(SysError) {
-        try record("replace \(path)")
-        try real.replaceFile(path, text)
-    }
+
+    public func readFile(_ path: String) throws(SysError) -> [UInt8] { try forward("read \(path)") { () throws(SysError) in try real.readFile(path) } }
+    public func writeFile(_ path: String, _ text: String) throws(SysError) { try forward("write \(path)") { () throws(SysError) in try real.writeFile(path, text) } }
+    public func replaceFile(_ path: String, _ text: String) throws(SysError) { try forward("replace \(path)") { () throws(SysError) in try real.replaceFile(path, text) } }
     public func makeDirectories(_ path: String, mode: mode_t) throws(SysError) {
-        try record("mkdir \(path)")
-        try real.makeDirectories(path, mode: mode)
+        try forward("mkdir \(path)") { () throws(SysError) in try real.makeDirectories(path, mode: mode) }
     }
     public func entries(_ directory: String) -> [String]? { real.entries(directory) }
     public func exists(_ path: String) -> Bool { real.exists(path) }
@@ -56,12 +52,10 @@ public final class RecordingSyscalls: Syscalls {
         real.remove(path)
     }
     public func overwriteFile(_ path: String, _ text: String) throws(SysError) {
-        try record("overwrite \(path)=\(text)")
-        try real.overwriteFile(path, text)
+        try forward("overwrite \(path)=\(text)") { () throws(SysError) in try real.overwriteFile(path, text) }
     }
     public func makeDirectory(_ path: String, mode: mode_t) throws(SysError) {
-        try record("mkdir \(path)")
-        try real.makeDirectory(path, mode: mode)
+        try forward("mkdir \(path)") { () throws(SysError) in try real.makeDirectory(path, mode: mode) }
         onMakeDirectory?(path)
     }
     /// As on cgroupfs, the plain files in the directory go with it (tests lay control files
