@@ -29,10 +29,15 @@ let package = Package(
         // linux.seccomp compiled to BPF through libseccomp (in the parent: the child only loads
         // the bytes), its validation and `features`, and the notify fd hand-off to the listener.
         .target(name: "Seccomp", dependencies: ["CShim", "JSONCore", "LinuxSys", "OCISpec"]),
+        // A container's cgroup (v2, v1, hybrid): directories, limits, freeze, kill, removal,
+        // stats. Files, directories, signals and the clock go through LinuxSys's `Syscalls`.
+        // CShim only for what has no file-level form: statfs's magic, the BPF device filter,
+        // the inotify wait on cgroup.events (freeze) and memory.oom_control's eventfd.
+        .target(name: "Cgroups", dependencies: ["CShim", "JSONCore", "LinuxSys", "OCISpec"]),
         // Turns a bundle into a plan and runs it.
         .target(
             name: "CrunRuntime",
-            dependencies: ["CShim", "JSONCore", "LinuxSys", "OCISpec", "Seccomp"]
+            dependencies: ["CShim", "Cgroups", "JSONCore", "LinuxSys", "OCISpec", "Seccomp"]
         ),
         // The runc-compatible command line: thin, over CrunRuntime.
         .target(name: "CrunCLI", dependencies: ["CrunRuntime", "LinuxSys", "OCISpec"]),
@@ -54,7 +59,7 @@ let package = Package(
         .target(name: "SwnetBridge", dependencies: ["CNetlink", "CNI", "IPAM", "JSONCore", "LinuxSys", "Netlink", "SwnetDNS"]),
         // The plugin entry point and the cnitool-like command line.
         .executableTarget(name: "swnet", dependencies: ["CNI", "IPAM", "JSONCore", "LinuxSys", "SwnetBridge", "SwnetDNS"]),
-        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "CrunRuntime", "CrunCLI", "CShim", "Seccomp", "LinuxSys", "LinuxSysTesting", "Netlink", "NetlinkTesting", "CNI", "IPAM", "SwnetDNS", "SwnetBridge", "swnet"]),
+        .testTarget(name: "UnitTests", dependencies: ["JSONCore", "OCISpec", "Cgroups", "CrunRuntime", "CrunCLI", "CShim", "Seccomp", "LinuxSys", "LinuxSysTesting", "Netlink", "NetlinkTesting", "CNI", "IPAM", "SwnetDNS", "SwnetBridge", "swnet"]),
         // Root integration tests (real containers, compared with the probe) and black-box tests
         // of the built binary.
         .testTarget(name: "SystemTests"),

@@ -1,6 +1,7 @@
-import CShim
+import Cgroups
 import Glibc
 import JSONCore
+import LinuxSys
 import OCISpec
 
 /// `--cgroup-manager`: cgroupfs (the default), systemd (cgroupfs with systemd's path naming:
@@ -23,13 +24,14 @@ public enum ContainerCgroup {
         public let created: [String]
         /// How the init joins it (a cgroup2 directory to clone it into, v1 cgroup.procs files).
         public let placement: CgroupPlacement
+        let sys: any Syscalls
         public var fd: Int32 { placement.cloneInto }
 
         /// The container never ran: remove what was made.
         public func discard() {
             if placement.cloneInto >= 0 { close(placement.cloneInto) }
             try? cgroup.destroy()
-            Cgroup.removeCreated(created)
+            Cgroup.removeCreated(created, sys: sys)
         }
     }
 
@@ -41,7 +43,7 @@ public enum ContainerCgroup {
     /// state, so that a crash from then on leaves a cgroup that `delete --force` finds).
     public static func prepare(_ spec: Spec, id: String, options: PlanOptions, warn: (String) -> Void,
                                debug: (String) -> Void, host: CgroupHost? = CgroupHost.detect(),
-                               own: OwnCgroups = OwnCgroups.current(),
+                               own: OwnCgroups = OwnCgroups.current(), sys: any Syscalls = LinuxSyscalls(),
                                record: (any CgroupManager) throws(RuntimeError) -> Void = { _ throws(RuntimeError) in }) throws(RuntimeError) -> Prepared? {
         guard options.cgroups != .disabled else { return nil }
         let resources = spec.linux?.resources
@@ -54,13 +56,16 @@ public enum ContainerCgroup {
                 debug("cgroups: no cgroup hierarchy on this host; the container stays in the caller's cgroup")
                 return nil
             case .v1(let mounts, let unified)?:
-                let cgroup = try CgroupV1Manager.plan(spec.linux?.cgroupsPath, id: id, systemd: options.cgroups == .systemd,
-                                                      mounts: mounts, unified: unified, own: own)
-                return try prepareV1(cgroup, resources: resources, devices: spec.linux?.devices ?? [], warn: warn, record: record)
+                let cgroup = try cgroupStep { () throws(CgroupError) in
+                    try CgroupV1Manager.plan(spec.linux?.cgroupsPath, id: id, systemd: options.cgroups == .systemd,
+                                             mounts: mounts, unified: unified, own: own, sys: sys)
+                }
+                return try prepareV1(cgroup, sys: sys, resources: resources, devices: spec.linux?.devices ?? [], warn: warn, record: record)
             case .v2(let hierarchy)?:
-                let relative = try CgroupHierarchy.containerPath(spec.linux?.cgroupsPath, id: id, systemd: options.cgroups == .systemd,
-                                                                 own: own.of(""))
-                return try prepareV2(Cgroup(hierarchy: hierarchy, relative: relative), resources: resources, devices: spec.linux?.devices ?? [],
+                let relative = try cgroupStep { () throws(CgroupError) in
+                    try CgroupHierarchy.containerPath(spec.linux?.cgroupsPath, id: id, systemd: options.cgroups == .systemd, own: own.of(""))
+                }
+                return try prepareV2(Cgroup(hierarchy: hierarchy, relative: relative, sys: sys), sys: sys, resources: resources, devices: spec.linux?.devices ?? [],
                                      rootless: options.rootlessCgroups, warn: warn, debug: debug, record: record)
             }
         } catch {
@@ -77,26 +82,17 @@ public enum ContainerCgroup {
         }
     }
 
-    static func prepareV2(_ cgroup: Cgroup, resources: Resources?, devices created: [Device], rootless: Bool,
+    static func prepareV2(_ cgroup: Cgroup, sys: any Syscalls, resources: Resources?, devices created: [Device], rootless: Bool,
                           warn: (String) -> Void, debug: (String) -> Void, record: (any CgroupManager) throws(RuntimeError) -> Void) throws(RuntimeError) -> Prepared {
-        let conversion = try CgroupResources.convert(resources ?? Resources())
+        let conversion = try cgroupStep { () throws(CgroupError) in try CgroupResources.convert(resources ?? Resources()) }
         for w in conversion.warnings { warn(w) }
-        let devices = try CgroupResources.deviceRules(resources?.devices ?? [], created: created)
-        var controllers: [String] = []
-        for w in conversion.writes { if let c = w.controller, !controllers.contains(c) { controllers.append(c) } }
-        if cgroup.exists, !cgroup.processes().isEmpty {
-            throw .container("linux.cgroupsPath: the cgroup \(cgroup.path) already has processes (another container's?)")
-        }
+        let devices = try cgroupStep { () throws(CgroupError) in try CgroupResources.deviceRules(resources?.devices ?? [], created: created) }
+        try cgroupStep { () throws(CgroupError) in try cgroup.requireVacant() }
         try record(cgroup)
-        // cgroup.controllers read once for both the check before mkdir and the writes.
-        let offered = cgroup.available()
-        let made = try cgroup.create(controllers: controllers, offered: offered) { c in
-            conversion.writes.first { $0.controller == c }?.field ?? "linux.resources"
-        }
+        let made = try cgroupStep { () throws(CgroupError) in try cgroup.setUp(conversion.writes) }
         do throws(RuntimeError) {
-            try cgroup.apply(conversion.writes, offered: offered)
             do throws(RuntimeError) {
-                try cgroup.applyDevices(devices)
+                try cgroupStep { () throws(CgroupError) in try cgroup.applyDevices(devices) }
             } catch {
                 // Loading a BPF device filter needs CAP_BPF or CAP_SYS_ADMIN on the host; a
                 // rootless container cannot create device nodes anyway (they are bind-mounted).
@@ -104,44 +100,32 @@ public enum ContainerCgroup {
                 debug("cgroups: rootless: no device filter on \(cgroup.path) (\(errnoString(e))); the user namespace keeps the container from creating device nodes")
             }
             DebugLog.note("cgroup: \(cgroup.path) (\(conversion.writes.count) limits, \(devices.count) device rules)")
-            return Prepared(cgroup: cgroup, created: made, placement: try cgroup.placement())
+            return Prepared(cgroup: cgroup, created: made, placement: try cgroupStep { () throws(CgroupError) in try cgroup.placement() }, sys: sys)
         } catch {
-            Cgroup.removeCreated(made)
+            Cgroup.removeCreated(made, sys: sys)
             throw error
         }
     }
 
-    static func prepareV1(_ cgroup: CgroupV1Manager, resources: Resources?, devices created: [Device], warn: (String) -> Void,
+    static func prepareV1(_ cgroup: CgroupV1Manager, sys: any Syscalls, resources: Resources?, devices created: [Device], warn: (String) -> Void,
                           record: (any CgroupManager) throws(RuntimeError) -> Void) throws(RuntimeError) -> Prepared {
-        let (rest, unifiedWrites) = try cgroup.unifiedShare(resources ?? Resources())
-        let conversion = try CgroupV1Resources.convert(rest)
+        let (rest, unifiedWrites) = try cgroupStep { () throws(CgroupError) in try cgroup.unifiedShare(resources ?? Resources()) }
+        let conversion = try cgroupStep { () throws(CgroupError) in try CgroupV1Resources.convert(rest) }
         for w in conversion.warnings { warn(w) }
-        let devices = try CgroupResources.deviceRules(resources?.devices ?? [], created: created)
+        let devices = try cgroupStep { () throws(CgroupError) in try CgroupResources.deviceRules(resources?.devices ?? [], created: created) }
         for w in conversion.writes where cgroup.paths[w.controller ?? ""] == nil {
             throw .container("\(w.field): needs the \(w.controller ?? "?") controller, which is not mounted on this cgroup v1 host (mounted: \(cgroup.paths.keys.sorted().joined(separator: " ")))")
         }
-        if cgroup.exists, !cgroup.processes().isEmpty {
-            throw .container("linux.cgroupsPath: the cgroup \(cgroup.path) already has processes (another container's?)")
-        }
+        try cgroupStep { () throws(CgroupError) in try cgroup.requireVacant() }
         try record(cgroup)
-        var made: [String] = []
-        if let unified = cgroup.unified, !unifiedWrites.isEmpty {
-            made = try unified.create(controllers: ["hugetlb"]) { _ in unifiedWrites[0].field }
+        let made = try cgroupStep { () throws(CgroupError) in
+            try cgroup.setUp(conversion.writes, unifiedWrites: unifiedWrites, devices: cgroup.paths["devices"] != nil ? devices : nil)
         }
         do throws(RuntimeError) {
-            made += try cgroup.create()
-        } catch {
-            Cgroup.removeCreated(made)
-            throw error
-        }
-        do throws(RuntimeError) {
-            try cgroup.apply(conversion.writes)
-            if let unified = cgroup.unified, !unifiedWrites.isEmpty { try unified.apply(unifiedWrites) }
-            if cgroup.paths["devices"] != nil { try cgroup.applyDevices(devices) }
             DebugLog.note("cgroup: v1 \(cgroup.directories.joined(separator: ", ")) (\(conversion.writes.count) limits, \(devices.count) device rules)")
-            return Prepared(cgroup: cgroup, created: made, placement: try cgroup.placement())
+            return Prepared(cgroup: cgroup, created: made, placement: try cgroupStep { () throws(CgroupError) in try cgroup.placement() }, sys: sys)
         } catch {
-            Cgroup.removeCreated(made)
+            Cgroup.removeCreated(made, sys: sys)
             throw error
         }
     }
@@ -151,6 +135,13 @@ public enum ContainerCgroup {
         if let paths = state.cgroupPaths, !paths.isEmpty { return CgroupV1Manager(controllerPaths: paths) }
         guard let path = state.cgroupPath, let hierarchy = CgroupHierarchy.detect(), path.hasPrefix(hierarchy.mount) else { return nil }
         return Cgroup(hierarchy: hierarchy, relative: String(path.dropFirst(hierarchy.mount.count)))
+    }
+
+    /// Kills what is left in the cgroup, waits until it is empty and removes it.
+    static func destroy(_ cgroup: (any CgroupManager)?) throws(RuntimeError) {
+        guard let cgroup else { return }
+        try cgroupStep { () throws(CgroupError) in try cgroup.destroy() }
+        DebugLog.note("delete: cgroup \(cgroup.path) removed")
     }
 
     static func required(_ state: ContainerState, for verb: String) throws(RuntimeError) -> any CgroupManager {
@@ -172,13 +163,15 @@ public enum ContainerCgroup {
     public static func pause(_ id: String, store: StateStore) throws(RuntimeError) {
         let state = try store.read(id)
         guard state.liveStatus == .running else { throw .container("cannot pause container \"\(id)\" (\(state.liveStatus.rawValue)): \(ContainerKill.notRunning)") }
-        try required(state, for: "pause").freeze(true)
+        let cgroup = try required(state, for: "pause")
+        try cgroupStep { () throws(CgroupError) in try cgroup.freeze(true) }
     }
 
     public static func resume(_ id: String, store: StateStore) throws(RuntimeError) {
         let state = try store.read(id)
         guard state.liveStatus == .paused else { throw .container("cannot resume container \"\(id)\" (\(state.liveStatus.rawValue)): container not paused") }
-        try required(state, for: "resume").freeze(false)
+        let cgroup = try required(state, for: "resume")
+        try cgroupStep { () throws(CgroupError) in try cgroup.freeze(false) }
     }
 
     /// `update`: new resources on a live container. `patch` is a linux.resources object;
@@ -210,9 +203,9 @@ public enum ContainerCgroup {
         var devices: [CgroupResources.DeviceRule]?
         if let d = resources.devices {
             let config = try? Bundle.decodeSpec(try FileSystem.readFile(store.directory(id) + "/config.json"))
-            devices = try CgroupResources.deviceRules(d, created: config?.linux?.devices ?? [])
+            devices = try cgroupStep { () throws(CgroupError) in try CgroupResources.deviceRules(d, created: config?.linux?.devices ?? []) }
         }
-        try cgroup.update(resources, devices: devices, warn: warn)
+        try cgroupStep { () throws(CgroupError) in try cgroup.update(resources, devices: devices, warn: warn) }
     }
 
     /// runc's stats event for `events --stats` / `events`.
@@ -268,11 +261,5 @@ public enum ContainerCgroup {
             }
             state = try store.read(id)
         }
-    }
-
-    static func monotonicSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

@@ -13,6 +13,14 @@ public protocol Syscalls: AnyObject {
     func exists(_ path: String) -> Bool
     func isExecutable(_ path: String) -> Bool
     func remove(_ path: String)
+    /// Writes over an existing file without creating it (cgroup and proc control files).
+    func overwriteFile(_ path: String, _ text: String) throws(SysError)
+    /// One mkdir: EEXIST is an error here (the caller needs to know whether it made the directory).
+    func makeDirectory(_ path: String, mode: mode_t) throws(SysError)
+    /// rmdir.
+    func removeDirectory(_ path: String) throws(SysError)
+    /// The names of the directories in `directory` (by d_type); nil when it cannot be opened.
+    func subdirectories(_ directory: String) -> [String]?
     func sysctl(_ key: String, _ value: String) throws(SysError)
     // Processes
     func spawn(_ path: String, _ argv: [String], _ options: Spawn.Options) throws(SysError) -> Spawn.Child
@@ -53,6 +61,14 @@ open class LinuxSyscalls: Syscalls {
     public func exists(_ path: String) -> Bool { Files.exists(path) }
     public func isExecutable(_ path: String) -> Bool { access(path, X_OK) == 0 }
     public func remove(_ path: String) { unlink(path) }
+    public func overwriteFile(_ path: String, _ text: String) throws(SysError) { try Files.overwrite(path, text) }
+    public func makeDirectory(_ path: String, mode: mode_t) throws(SysError) {
+        if mkdir(path, mode) < 0 { throw SysError("create", path, errno: errno) }
+    }
+    public func removeDirectory(_ path: String) throws(SysError) {
+        if rmdir(path) < 0 { throw SysError("remove", path, errno: errno) }
+    }
+    public func subdirectories(_ directory: String) -> [String]? { Files.entries(directory, type: UInt8(DT_DIR)) }
     public func sysctl(_ key: String, _ value: String) throws(SysError) { try Kernel.sysctl(key, value) }
 
     public func spawn(_ path: String, _ argv: [String], _ options: Spawn.Options) throws(SysError) -> Spawn.Child {

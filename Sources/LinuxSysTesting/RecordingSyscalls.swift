@@ -8,6 +8,13 @@ import LinuxSys
 public final class RecordingSyscalls: Syscalls {
     public private(set) var calls: [String] = []
     public var failures: [String: Int32] = [:]
+    /// Like `failures`, but only the first `times` matching calls fail (EBUSY that clears).
+    public var transientFailures: [String: (errno: Int32, times: Int)] = [:]
+    /// What a signal "does" (a test empties a cgroup.procs file when its pids are killed).
+    public var onSignal: ((pid_t, Int32) -> Void)?
+    /// What the kernel puts in a directory made by `makeDirectory` (a test lays out a new
+    /// cgroup's control files).
+    public var onMakeDirectory: ((String) -> Void)?
     /// What a spawned program "does": its exit code for `wait`/`poll` (default 0).
     public var exitCode: Int32 = 0
     private var clock = 0.0
@@ -19,23 +26,23 @@ public final class RecordingSyscalls: Syscalls {
     private func record(_ call: String) throws(SysError) {
         calls.append(call)
         for (prefix, e) in failures where call.hasPrefix(prefix) { throw SysError(call, errno: e) }
+        for (prefix, f) in transientFailures where call.hasPrefix(prefix) && f.times > 0 {
+            transientFailures[prefix] = (f.errno, f.times - 1)
+            throw SysError(call, errno: f.errno)
+        }
     }
 
-    public func readFile(_ path: String) throws(SysError) -> [UInt8] {
-        try record("read \(path)")
-        return try real.readFile(path)
+    /// Records `call` (failing it when `failures` says so), then makes it for real.
+    private func forward<T>(_ call: String, _ body: () throws(SysError) -> T) throws(SysError) -> T {
+        try record(call)
+        return try body()
     }
-    public func writeFile(_ path: String, _ text: String) throws(SysError) {
-        try record("write \(path)")
-        try real.writeFile(path, text)
-    }
-    public func replaceFile(_ path: String, _ text: String) throws(SysError) {
-        try record("replace \(path)")
-        try real.replaceFile(path, text)
-    }
+
+    public func readFile(_ path: String) throws(SysError) -> [UInt8] { try forward("read \(path)") { () throws(SysError) in try real.readFile(path) } }
+    public func writeFile(_ path: String, _ text: String) throws(SysError) { try forward("write \(path)") { () throws(SysError) in try real.writeFile(path, text) } }
+    public func replaceFile(_ path: String, _ text: String) throws(SysError) { try forward("replace \(path)") { () throws(SysError) in try real.replaceFile(path, text) } }
     public func makeDirectories(_ path: String, mode: mode_t) throws(SysError) {
-        try record("mkdir \(path)")
-        try real.makeDirectories(path, mode: mode)
+        try forward("mkdir \(path)") { () throws(SysError) in try real.makeDirectories(path, mode: mode) }
     }
     public func entries(_ directory: String) -> [String]? { real.entries(directory) }
     public func exists(_ path: String) -> Bool { real.exists(path) }
@@ -44,6 +51,21 @@ public final class RecordingSyscalls: Syscalls {
         calls.append("remove \(path)")
         real.remove(path)
     }
+    public func overwriteFile(_ path: String, _ text: String) throws(SysError) {
+        try forward("overwrite \(path)=\(text)") { () throws(SysError) in try real.overwriteFile(path, text) }
+    }
+    public func makeDirectory(_ path: String, mode: mode_t) throws(SysError) {
+        try forward("mkdir \(path)") { () throws(SysError) in try real.makeDirectory(path, mode: mode) }
+        onMakeDirectory?(path)
+    }
+    /// As on cgroupfs, the plain files in the directory go with it (tests lay control files
+    /// out as plain files); a subdirectory still makes it fail (ENOTEMPTY).
+    public func removeDirectory(_ path: String) throws(SysError) {
+        try record("rmdir \(path)")
+        for name in real.entries(path) ?? [] where !(real.subdirectories(path) ?? []).contains(name) { real.remove(path + "/" + name) }
+        try real.removeDirectory(path)
+    }
+    public func subdirectories(_ directory: String) -> [String]? { real.subdirectories(directory) }
     public func sysctl(_ key: String, _ value: String) throws(SysError) { try record("sysctl \(key)=\(value)") }
 
     public func spawn(_ path: String, _ argv: [String], _ options: Spawn.Options) throws(SysError) -> Spawn.Child {
@@ -53,7 +75,10 @@ public final class RecordingSyscalls: Syscalls {
     }
     public func wait(_ pid: pid_t) -> Int32 { exitCode }
     public func poll(_ pid: pid_t) -> Int32? { exitCode }
-    public func signal(_ pid: pid_t, _ signal: Int32) { calls.append("signal \(pid) \(signal)") }
+    public func signal(_ pid: pid_t, _ signal: Int32) {
+        calls.append("signal \(pid) \(signal)")
+        onSignal?(pid, signal)
+    }
 
     /// Time passes only when slept.
     public func monotonicSeconds() -> Double { clock }

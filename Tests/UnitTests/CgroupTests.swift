@@ -1,6 +1,7 @@
 import CShim
 import Foundation
 import JSONCore
+@testable import Cgroups
 @testable import CrunRuntime
 import OCISpec
 import Testing
@@ -25,8 +26,8 @@ import Testing
         #expect(try CgroupResources.swapMax(swap: -1, limit: 100) == "max")
         #expect(try CgroupResources.swapMax(swap: 0, limit: -1) == "max")
         #expect(try CgroupResources.swapMax(swap: 0, limit: 100) == nil)
-        #expect(throws: RuntimeError.self) { try CgroupResources.swapMax(swap: 50, limit: 100) }
-        #expect(throws: RuntimeError.self) { try CgroupResources.swapMax(swap: 50, limit: nil) }
+        #expect(throws: CgroupError.self) { try CgroupResources.swapMax(swap: 50, limit: 100) }
+        #expect(throws: CgroupError.self) { try CgroupResources.swapMax(swap: 50, limit: nil) }
     }
 
     @Test func everyResourceBecomesItsFile() throws {
@@ -72,10 +73,10 @@ import Testing
         #expect(try path("kubepods-besteffort-pod12.slice:cri-containerd:abc")
                 == "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod12.slice/cri-containerd-abc.scope")
         #expect(try path("-.slice::machine.slice") == "/machine.slice")
-        #expect(throws: RuntimeError.self) { try path("/a/../b") }
-        #expect(throws: RuntimeError.self) { try path("a:b") }
-        #expect(throws: RuntimeError.self) { try path("nope:x:y") }
-        #expect(throws: RuntimeError.self) { try path("/") }
+        #expect(throws: CgroupError.self) { try path("/a/../b") }
+        #expect(throws: CgroupError.self) { try path("a:b") }
+        #expect(throws: CgroupError.self) { try path("nope:x:y") }
+        #expect(throws: CgroupError.self) { try path("/") }
     }
 
     @Test func deviceRulesAndTheirProgram() throws {
@@ -84,7 +85,7 @@ import Testing
                                                     created: [try Device(json: try JSONParser.parse(#"{"path": "/dev/x", "type": "b", "major": 7, "minor": 0}"#), path: "x")])
         #expect(rules.count == 3 + CgroupResources.defaultAllowed.count)
         #expect(rules[2] == .init(allow: true, type: "b", major: 7, minor: 0, access: "rwm"))
-        #expect(throws: RuntimeError.self) {
+        #expect(throws: CgroupError.self) {
             try CgroupResources.deviceRules([try Resources.DeviceCgroup(json: try JSONParser.parse(#"{"allow": true, "access": "rwx"}"#), path: "d")], created: [])
         }
         // The program: a 6-instruction prologue, rules last to first, and the deny-all rule
@@ -122,7 +123,7 @@ import Testing
         #expect(try String(contentsOfFile: root + "/pods/c1/pids.max", encoding: .utf8) == "5")
         // A file the kernel does not offer, a controller the hierarchy lacks: named errors.
         let hugetlb = try CgroupResources.convert(try resources(#"{"hugepageLimits": [{"pageSize": "2MB", "limit": 1}]}"#))
-        #expect(throws: RuntimeError.self) { try cgroup.apply(hugetlb.writes) }
+        #expect(throws: CgroupError.self) { try cgroup.apply(hugetlb.writes) }
         do { try cgroup.apply(hugetlb.writes) } catch { #expect("\(error)".contains("linux.resources.hugepageLimits[0]: needs the hugetlb controller")) }
         let unified = try CgroupResources.convert(try resources(#"{"unified": {"memory.zswap.max": "0"}}"#))
         do { try cgroup.apply(unified.writes) } catch { #expect("\(error)".contains("memory.zswap.max does not exist")) }

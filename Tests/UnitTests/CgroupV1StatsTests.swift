@@ -1,5 +1,6 @@
 import Foundation
 import JSONCore
+@testable import Cgroups
 @testable import CrunRuntime
 import Testing
 

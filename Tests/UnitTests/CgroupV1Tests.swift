@@ -1,5 +1,6 @@
 import Foundation
 import JSONCore
+@testable import Cgroups
 @testable import CrunRuntime
 import OCISpec
 import Testing
@@ -67,7 +68,7 @@ import Testing
         // The state records every directory and rebuilds the same manager.
         let again = CgroupV1Manager(controllerPaths: abs.controllerPaths)
         #expect(again.paths == abs.paths && again.unified?.path == abs.unified?.path)
-        #expect(throws: RuntimeError.self) { try CgroupV1Manager.plan("/a/../b", id: "c", systemd: false, mounts: m, unified: nil, own: own) }
+        #expect(throws: CgroupError.self) { try CgroupV1Manager.plan("/a/../b", id: "c", systemd: false, mounts: m, unified: nil, own: own) }
     }
 
     @Test func runcV1Files() throws {
@@ -148,7 +149,7 @@ import Testing
         #expect(!fm.fileExists(atPath: root + "/cpuset/pods/cpuset.cpus"))
         try "".write(toFile: root + "/cpuset/pods/cpuset.cpus", atomically: true, encoding: .utf8)
         try "".write(toFile: root + "/cpuset/pods/cpuset.mems", atomically: true, encoding: .utf8)
-        try CgroupV1Manager.inheritCpuset(root + "/cpuset/pods", parent: root + "/cpuset")
+        try cgroup.inheritCpuset(root + "/cpuset/pods", parent: root + "/cpuset")
         #expect(try String(contentsOfFile: root + "/cpuset/pods/cpuset.cpus", encoding: .utf8) == "0-3")
         #expect(try String(contentsOfFile: root + "/cpuset/pods/cpuset.mems", encoding: .utf8) == "0")
 

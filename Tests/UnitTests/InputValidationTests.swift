@@ -1,3 +1,4 @@
+import Cgroups
 import CrunRuntime
 import JSONCore
 import OCISpec
@@ -195,9 +196,9 @@ import Testing
     }
 
     @Test func cgroupPathsNeverHoldNul() {
-        #expect(throws: RuntimeError.self) { try CgroupHierarchy.containerPath("/decoy\u{0}x", id: "c", systemd: false, own: "/") }
-        #expect(throws: RuntimeError.self) { try CgroupHierarchy.containerPath("/\u{0}", id: "c", systemd: false, own: "/") }
-        #expect(throws: RuntimeError.self) { try CgroupHierarchy.containerPath(nil, id: "c\u{0}", systemd: false, own: "/own") }
+        #expect(throws: CgroupError.self) { try CgroupHierarchy.containerPath("/decoy\u{0}x", id: "c", systemd: false, own: "/") }
+        #expect(throws: CgroupError.self) { try CgroupHierarchy.containerPath("/\u{0}", id: "c", systemd: false, own: "/") }
+        #expect(throws: CgroupError.self) { try CgroupHierarchy.containerPath(nil, id: "c\u{0}", systemd: false, own: "/own") }
     }
 }
 

@@ -1,4 +1,5 @@
 import CShim
+import Cgroups
 import CrunRuntime
 import OCISpec
 import Testing

@@ -1,3 +1,4 @@
+import Cgroups
 import Glibc
 
 /// `delete [--force] ID`: removes everything the container owned, also after a crash of the
@@ -28,7 +29,7 @@ public enum ContainerDelete {
             fallback.cgroupPath = store.recordedCgroup(directory: handle.path)
             fallback.cgroupPaths = store.recordedCgroupPaths(directory: handle.path)
             try ContainerKill.signalContainer(fallback, signal: SIGKILL, all: true, waitSeconds: 10)
-            try ContainerCgroup.of(fallback)?.destroy()
+            try ContainerCgroup.destroy(ContainerCgroup.of(fallback))
             Cgroup.removeCreated(store.recordedCgroupParents(directory: handle.path))
             try store.remove(handle)
             return
@@ -42,7 +43,7 @@ public enum ContainerDelete {
         }
         // What is left in the cgroup (processes that left the pid namespace's view, an init
         // cloned but not yet recorded, a frozen init), then the cgroup itself.
-        try ContainerCgroup.of(state)?.destroy()
+        try ContainerCgroup.destroy(ContainerCgroup.of(state))
         Cgroup.removeCreated(store.recordedCgroupParents(directory: handle.path))  // the slices create made, if empty
         PodNetwork.recorded(id: id, stateDirectory: handle.path)?.detach()
         if let spec = try? ContainerStart.storedConfigWithHooks(handle), state.status != .creating {

@@ -1,3 +1,4 @@
+import Cgroups
 import CShim
 import Glibc
 import OCISpec
@@ -42,7 +43,7 @@ public enum ContainerExec {
         launch.listenerState = { _ in state.specJSON() }
         // Born in the container's cgroup, like the init.
         var placement = CgroupPlacement()
-        if let cgroup = ContainerCgroup.of(state), cgroup.exists { placement = try cgroup.placement() }
+        if let cgroup = ContainerCgroup.of(state), cgroup.exists { placement = try cgroupStep { () throws(CgroupError) in try cgroup.placement() } }
         defer { if placement.cloneInto >= 0 { close(placement.cloneInto) } }
         launch.cgroupFd = placement.cloneInto
         launch.cgroupProcs = placement.procsFiles

@@ -1,3 +1,4 @@
+import Cgroups
 import CShim
 import Glibc
 
@@ -52,7 +53,7 @@ public enum ContainerKill {
             signalled = true
             // Every process of the container's cgroup, wherever its pid namespace is; a frozen
             // cgroup is thawed for SIGKILL, as the processes could not die otherwise.
-            try cgroup.signalAll(signal)
+            try cgroupStep { () throws(CgroupError) in try cgroup.signalAll(signal) }
             if signal == SIGKILL, cgroup.frozen { try? cgroup.freeze(false) }
         }
         // SIGKILL to the init of a pid namespace takes every process in it down with it.

@@ -1,3 +1,4 @@
+import Cgroups
 import CShim
 import Glibc
 import OCISpec

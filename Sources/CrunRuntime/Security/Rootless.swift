@@ -1,3 +1,4 @@
+import Cgroups
 import Glibc
 
 /// Running without root (issue 18): where state goes, what `--rootless` means, who owns a

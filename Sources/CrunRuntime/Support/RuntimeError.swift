@@ -1,5 +1,6 @@
 import Glibc
 import LinuxSys
+import Cgroups
 import OCISpec
 
 /// The runtime's one error type. Every case renders as lines that name the step, the path or
@@ -37,3 +38,18 @@ extension RuntimeError {
 }
 
 func errnoString(_ err: Int32) -> String { errnoText(err) }
+
+extension RuntimeError {
+    /// A cgroup step's failure, case for case.
+    public init(_ e: CgroupError) {
+        switch e {
+        case .system(let step, let subject, let err): self = .system(step: step, subject: subject, errno: err)
+        case .container(let m): self = .container(m)
+        }
+    }
+}
+
+/// Runs a step of the Cgroups module, its error as the runtime's.
+func cgroupStep<T>(_ body: () throws(CgroupError) -> T) throws(RuntimeError) -> T {
+    do { return try body() } catch { throw RuntimeError(error) }
+}

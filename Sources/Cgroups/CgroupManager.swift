@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSys
 import JSONCore
 import OCISpec
 
@@ -17,11 +18,11 @@ public protocol CgroupManager: Sendable {
     func processes() -> [pid_t]
     var frozen: Bool { get }
     /// Freezes or thaws, then waits until the kernel says every process is (un)frozen.
-    func freeze(_ on: Bool) throws(RuntimeError)
+    func freeze(_ on: Bool) throws(CgroupError)
     /// Every process, also in child cgroups.
-    func signalAll(_ signal: Int32) throws(RuntimeError)
+    func signalAll(_ signal: Int32) throws(CgroupError)
     /// Kills what is left, waits until empty, removes every directory.
-    func destroy() throws(RuntimeError)
+    func destroy() throws(CgroupError)
     /// OOM kills so far (0 without the memory controller).
     var oomKills: UInt64 { get }
     /// The memory limit file and its value, for messages ("memory.max 1048576").
@@ -33,10 +34,19 @@ public protocol CgroupManager: Sendable {
     func stats() -> JSONValue
     /// `update`: writes `resources` (what it names; the rest stays); `devices`: the full rule
     /// list when the update names devices.
-    func update(_ resources: Resources, devices: [CgroupResources.DeviceRule]?, warn: (String) -> Void) throws(RuntimeError)
+    func update(_ resources: Resources, devices: [CgroupResources.DeviceRule]?, warn: (String) -> Void) throws(CgroupError)
     /// How a new process joins: a cgroup2 directory to clone it into (-1: none; the caller
     /// closes it) and cgroup.procs files to write its pid to before it runs.
-    func placement() throws(RuntimeError) -> CgroupPlacement
+    func placement() throws(CgroupError) -> CgroupPlacement
+}
+
+extension CgroupManager {
+    /// Refuses a cgroup that holds processes already (another container's?).
+    public func requireVacant() throws(CgroupError) {
+        if exists, !processes().isEmpty {
+            throw .container("linux.cgroupsPath: the cgroup \(path) already has processes (another container's?)")
+        }
+    }
 }
 
 public struct CgroupPlacement {
@@ -59,7 +69,7 @@ public enum CgroupHost: Sendable {
     /// v1 (hybrid when base/unified is cgroup2 too).
     public static func detect(base: String = "/sys/fs/cgroup", mountinfo: String = "/proc/self/mountinfo") -> CgroupHost? {
         if CgroupHierarchy.isCgroup2(base) { return .v2(CgroupHierarchy(mount: base, hybrid: false)) }
-        let text = (try? FileSystem.readFile(mountinfo)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let text = (try? Files.read(mountinfo)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let mounts = CgroupV1Mounts(mountinfo: text, base: base)
         let unified = CgroupHierarchy.isCgroup2(base + "/unified") ? CgroupHierarchy(mount: base + "/unified", hybrid: true) : nil
         if !mounts.hierarchies.isEmpty { return .v1(mounts, unified: unified) }
@@ -152,7 +162,7 @@ public struct OwnCgroups: Sendable {
         byController = map
     }
     public static func current(_ file: String = "/proc/self/cgroup") -> OwnCgroups {
-        OwnCgroups(text: (try? FileSystem.readFile(file)).map { String(decoding: $0, as: UTF8.self) } ?? "")
+        OwnCgroups(text: (try? Files.read(file)).map { String(decoding: $0, as: UTF8.self) } ?? "")
     }
     public func of(_ controller: String) -> String { byController[controller] ?? "/" }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSys
 import OCISpec
 
 /// linux.resources as cgroup v1 file writes, in the order runc writes them, with runc's
@@ -6,7 +7,7 @@ import OCISpec
 /// Pure: unit-tested without a cgroup. The writes reuse CgroupResources.Write: `controller`
 /// names the v1 hierarchy whose directory holds the file.
 public enum CgroupV1Resources {
-    public static func convert(_ r: Resources, path: String = "linux.resources") throws(RuntimeError) -> CgroupResources.Conversion {
+    public static func convert(_ r: Resources, path: String = "linux.resources") throws(CgroupError) -> CgroupResources.Conversion {
         var c = CgroupResources.Conversion()
         func add(_ file: String, _ value: String, _ controller: String, _ field: String) {
             c.writes.append(CgroupResources.Write(file: file, value: value, controller: controller, field: "\(path).\(field)"))

@@ -1,3 +1,4 @@
+import LinuxSys
 import CShim
 import OCISpec
 
@@ -31,7 +32,7 @@ public enum CgroupResources {
 
     /// The OCI swap value is memory+swap; cgroup v2's memory.swap.max is swap alone.
     /// nil: leave unset.
-    public static func swapMax(swap: Int64, limit: Int64?) throws(RuntimeError) -> String? {
+    public static func swapMax(swap: Int64, limit: Int64?) throws(CgroupError) -> String? {
         let memory = limit ?? 0
         if memory == -1 && swap == 0 { return "max" }
         if swap == -1 { return "max" }
@@ -55,7 +56,7 @@ public enum CgroupResources {
         return "\(n)\(unit)"
     }
 
-    public static func convert(_ r: Resources, path: String = "linux.resources") throws(RuntimeError) -> Conversion {
+    public static func convert(_ r: Resources, path: String = "linux.resources") throws(CgroupError) -> Conversion {
         var c = Conversion()
         func add(_ file: String, _ value: String, _ controller: String?, _ field: String) {
             c.writes.append(Write(file: file, value: value, controller: controller, field: "\(path).\(field)"))
@@ -156,7 +157,7 @@ public enum CgroupResources {
 
     /// The config's device rules, the devices it creates (linux.devices, allowed rwm), then
     /// runc's defaults. Evaluated last to first: the first rule that matches decides.
-    public static func deviceRules(_ rules: [Resources.DeviceCgroup], created: [Device], path: String = "linux.resources.devices") throws(RuntimeError) -> [DeviceRule] {
+    public static func deviceRules(_ rules: [Resources.DeviceCgroup], created: [Device], path: String = "linux.resources.devices") throws(CgroupError) -> [DeviceRule] {
         var out: [DeviceRule] = []
         for (i, d) in rules.enumerated() {
             let type = d.type ?? "a"

@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import LinuxSys
 import JSONCore
 import OCISpec
 
@@ -8,30 +9,34 @@ import OCISpec
 /// cgroup2 hierarchy too, which holds no controller but the membership (runc does the same).
 /// Limits go to the v1 files; pause and resume through the freezer; kill and delete walk
 /// every directory.
-public struct CgroupV1Manager: CgroupManager {
+/// (@unchecked: `sys` is a class; a manager is used by one thread at a time.)
+public struct CgroupV1Manager: CgroupManager, @unchecked Sendable {
     /// controller -> directory, e.g. "memory": "/sys/fs/cgroup/memory/default/web".
     public let paths: [String: String]
     /// Hybrid host: the container's cgroup2 directory.
     public let unified: Cgroup?
+    let sys: any Syscalls
 
-    public init(paths: [String: String], unified: Cgroup?) {
+    public init(paths: [String: String], unified: Cgroup?, sys: any Syscalls = LinuxSyscalls()) {
         self.paths = paths
         self.unified = unified
+        self.sys = sys
     }
 
     /// Rebuilt from `controllerPaths` (as a state file records them).
-    public init(controllerPaths: [String: String]) {
+    public init(controllerPaths: [String: String], sys: any Syscalls = LinuxSyscalls()) {
         var p = controllerPaths
         let u = p.removeValue(forKey: "unified")
         paths = p
-        unified = u.map { Cgroup(hierarchy: CgroupHierarchy(mount: "", hybrid: true), relative: $0) }
+        unified = u.map { Cgroup(directory: $0, sys: sys) }
+        self.sys = sys
     }
 
     /// Where a container's cgroups go, as runc maps linux.cgroupsPath on v1: an absolute path
     /// below every hierarchy's root; a relative one (or none: the container's id) below the
     /// caller's own cgroup in that hierarchy; systemd's slice:prefix:name as the scope's path.
     public static func plan(_ cgroupsPath: String?, id: String, systemd: Bool, mounts: CgroupV1Mounts,
-                            unified: CgroupHierarchy?, own: OwnCgroups) throws(RuntimeError) -> CgroupV1Manager {
+                            unified: CgroupHierarchy?, own: OwnCgroups, sys: any Syscalls = LinuxSyscalls()) throws(CgroupError) -> CgroupV1Manager {
         var paths: [String: String] = [:]
         for h in mounts.hierarchies {
             let relative = try CgroupHierarchy.containerPath(cgroupsPath, id: id, systemd: systemd, own: own.of(h.controllers[0]))
@@ -42,9 +47,9 @@ public struct CgroupV1Manager: CgroupManager {
         }
         var cgroup2: Cgroup?
         if let unified {
-            cgroup2 = Cgroup(hierarchy: unified, relative: try CgroupHierarchy.containerPath(cgroupsPath, id: id, systemd: systemd, own: own.of("")))
+            cgroup2 = Cgroup(hierarchy: unified, relative: try CgroupHierarchy.containerPath(cgroupsPath, id: id, systemd: systemd, own: own.of("")), sys: sys)
         }
-        return CgroupV1Manager(paths: paths, unified: cgroup2)
+        return CgroupV1Manager(paths: paths, unified: cgroup2, sys: sys)
     }
 
     /// The directories, once each (v1 first, the cgroup2 one last).
@@ -63,12 +68,12 @@ public struct CgroupV1Manager: CgroupManager {
         return p
     }
 
-    public var exists: Bool { directories.contains { access($0 + "/cgroup.procs", F_OK) == 0 } }
+    public var exists: Bool { directories.contains { sys.exists($0 + "/cgroup.procs") } }
 
     /// A file of `controller`'s directory (nil: no such controller or file). For stats.
     public func read(_ controller: String, _ file: String) -> String? {
         guard let dir = paths[controller] else { return nil }
-        return (try? FileSystem.readFile(dir + "/" + file)).map { String(decoding: $0, as: UTF8.self) }
+        return (try? sys.readFile(dir + "/" + file)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// A number file ("-1" and the kernel's "unlimited" 2^63-4096 and above read as nil).
@@ -86,15 +91,11 @@ public struct CgroupV1Manager: CgroupManager {
         }
     }
 
-    static func procs(_ dir: String) -> [pid_t] {
-        ((try? FileSystem.readFile(dir + "/cgroup.procs")).map { String(decoding: $0, as: UTF8.self) } ?? "")
-            .split(separator: "\n").compactMap { pid_t($0) }
-    }
 
     public func processes() -> [pid_t] {
         var seen = Set<pid_t>()
         var out: [pid_t] = []
-        for dir in directories { for p in CgroupV1Manager.procs(dir) where seen.insert(p).inserted { out.append(p) } }
+        for dir in directories { for p in Cgroup(directory: dir, sys: sys).processes() where seen.insert(p).inserted { out.append(p) } }
         return out
     }
 
@@ -103,41 +104,58 @@ public struct CgroupV1Manager: CgroupManager {
     /// Makes every directory (and missing parents), outermost first in the result. A new
     /// cpuset gets its parent's cpus and mems when it has none, as nothing could join it
     /// otherwise (runc does the same).
-    public func create() throws(RuntimeError) -> [String] {
+    public func create() throws(CgroupError) -> [String] {
         var created: [String] = []
-        do throws(RuntimeError) {
+        do throws(CgroupError) {
             for dir in directories {
-                var current = ""
-                for component in dir.split(separator: "/") {
-                    let parent = current
-                    current += "/" + component
-                    if mkdir(current, 0o755) == 0 {
-                        created.append(current)
-                        try CgroupV1Manager.inheritCpuset(current, parent: parent)
-                    } else if errno != EEXIST {
-                        throw RuntimeError.system(step: "linux.cgroupsPath: create the cgroup", subject: current, errno: errno)
-                    }
-                }
+                created += try Cgroup.makePath("", dir.split(separator: "/").map(String.init), sys: sys,
+                                               made: { dir, parent throws(CgroupError) in try inheritCpuset(dir, parent: parent) })
             }
         } catch {
-            Cgroup.removeCreated(created)
+            Cgroup.removeCreated(created, sys: sys)
             throw error
         }
         return created
     }
 
-    static func inheritCpuset(_ dir: String, parent: String) throws(RuntimeError) {
-        for file in ["cpuset.cpus", "cpuset.mems"] where access(dir + "/" + file, F_OK) == 0 {
-            let mine = (try? FileSystem.readFile(dir + "/" + file)) ?? []
+    /// The container's cgroups made and their limits written: the cgroup2 directory first
+    /// when hugetlb goes there (`unifiedWrites`), then one directory per hierarchy, then the
+    /// writes, the cgroup2 ones and the device rules (devices.deny/allow; nil: none). On a
+    /// failure what was made is removed again. Returns the directories made.
+    public func setUp(_ writes: [CgroupResources.Write], unifiedWrites: [CgroupResources.Write] = [],
+                      devices: [CgroupResources.DeviceRule]? = nil) throws(CgroupError) -> [String] {
+        var made: [String] = []
+        do throws(CgroupError) {
+            if let unified, !unifiedWrites.isEmpty {
+                made = try unified.create(controllers: ["hugetlb"]) { _ in unifiedWrites[0].field }
+            }
+            made += try create()
+            try apply(writes)
+            if let unified, !unifiedWrites.isEmpty { try unified.apply(unifiedWrites) }
+            if let devices { try applyDevices(devices) }
+        } catch {
+            Cgroup.removeCreated(made, sys: sys)
+            throw error
+        }
+        return made
+    }
+
+    func inheritCpuset(_ dir: String, parent: String) throws(CgroupError) {
+        for file in ["cpuset.cpus", "cpuset.mems"] where sys.exists(dir + "/" + file) {
+            let mine = (try? sys.readFile(dir + "/" + file)) ?? []
             guard mine.allSatisfy({ $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: " ") }) else { continue }
-            let theirs = String(decoding: (try? FileSystem.readFile(parent + "/" + file)) ?? [], as: UTF8.self).trimmingCharacters(in: "\n")
-            try FileSystem.writeFile(dir + "/" + file, theirs, step: "cpuset: copy the parent's \(file) (\"\(theirs)\") to")
+            let theirs = String(decoding: (try? sys.readFile(parent + "/" + file)) ?? [], as: UTF8.self).trimmingCharacters(in: "\n")
+            do {
+                try sys.overwriteFile(dir + "/" + file, theirs)
+            } catch {
+                throw CgroupError("cpuset: copy the parent's \(file) (\"\(theirs)\") to", dir + "/" + file, error)
+            }
         }
     }
 
     /// Writes the converted resources in order; an error names the field, controller, file,
     /// value and the kernel's reason.
-    public func apply(_ writes: [CgroupResources.Write]) throws(RuntimeError) {
+    public func apply(_ writes: [CgroupResources.Write]) throws(CgroupError) {
         var writes = writes
         // memory.memsw.limit_in_bytes >= memory.limit_in_bytes at every step: raising both
         // starts with memsw (runc's order).
@@ -154,19 +172,19 @@ public struct CgroupV1Manager: CgroupManager {
             }
             var file = w.file
             // BFQ's weights where the kernel has no CFQ ones.
-            if file.hasPrefix("blkio.weight"), access(dir + "/" + file, F_OK) != 0, access(dir + "/blkio.bfq." + file.dropFirst(6), F_OK) == 0 {
+            if file.hasPrefix("blkio.weight"), !sys.exists(dir + "/" + file), sys.exists(dir + "/blkio.bfq." + file.dropFirst(6)) {
                 file = "blkio.bfq." + file.dropFirst(6)
             }
             // Unlimited swap on a kernel without swap accounting: nothing to write (runc).
-            if file == "memory.memsw.limit_in_bytes", w.value == "-1", access(dir + "/" + file, F_OK) != 0 { continue }
-            let e = CgroupV1Manager.write(dir + "/" + file, w.value)
+            if file == "memory.memsw.limit_in_bytes", w.value == "-1", !sys.exists(dir + "/" + file) { continue }
+            let e = write(dir + "/" + file, w.value)
             if e == EINVAL, file == "cpu.cfs_period_us", writes.contains(where: { $0.file == "cpu.cfs_quota_us" }) {
                 deferred = w  // the quota in force does not fit the new period: after the quota
                 continue
             }
             if e != 0 { throw CgroupV1Manager.failure(w, controller: controller, dir: dir, file: file, errno: e) }
             if file == "cpu.cfs_quota_us", let d = deferred {
-                let e = CgroupV1Manager.write(dir + "/" + d.file, d.value)
+                let e = write(dir + "/" + d.file, d.value)
                 if e != 0 { throw CgroupV1Manager.failure(d, controller: controller, dir: dir, file: d.file, errno: e) }
                 deferred = nil
             }
@@ -177,31 +195,27 @@ public struct CgroupV1Manager: CgroupManager {
     }
 
     /// 0 or the errno of opening or writing the file.
-    static func write(_ file: String, _ value: String) -> Int32 {
-        let fd = open(file, O_WRONLY | O_TRUNC | O_CLOEXEC)  // kernfs ignores O_TRUNC; stand-ins need it
-        if fd < 0 { return errno }
-        defer { close(fd) }
-        let bytes = Array(value.utf8)
-        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        return n == bytes.count ? 0 : (n < 0 ? errno : EIO)
+    func write(_ file: String, _ value: String) -> Int32 {
+        do { try sys.overwriteFile(file, value) } catch { return error.errno }
+        return 0
     }
 
-    static func failure(_ w: CgroupResources.Write, controller: String, dir: String, file: String, errno e: Int32) -> RuntimeError {
+    static func failure(_ w: CgroupResources.Write, controller: String, dir: String, file: String, errno e: Int32) -> CgroupError {
         let hint = CgroupV1Resources.hint(file, errno: e).map { " (\($0))" } ?? ""
         if e == ENOENT {
             return .container("\(w.field): \(controller) controller: \(file) does not exist in \(dir)\(hint)")
         }
-        return .container("\(w.field): \(controller) controller: \(file): write \"\(w.value)\" in \(dir): \(errnoString(e))\(hint)")
+        return .container("\(w.field): \(controller) controller: \(file): write \"\(w.value)\" in \(dir): \(errnoText(e))\(hint)")
     }
 
-    public func applyDevices(_ rules: [CgroupResources.DeviceRule]) throws(RuntimeError) {
+    public func applyDevices(_ rules: [CgroupResources.DeviceRule]) throws(CgroupError) {
         guard paths["devices"] != nil else {
             throw .container("linux.resources.devices: the devices controller is not mounted on this cgroup v1 host: the container's device access cannot be limited")
         }
         try apply(CgroupV1Resources.deviceWrites(rules))
     }
 
-    public func update(_ resources: Resources, devices: [CgroupResources.DeviceRule]?, warn: (String) -> Void) throws(RuntimeError) {
+    public func update(_ resources: Resources, devices: [CgroupResources.DeviceRule]?, warn: (String) -> Void) throws(CgroupError) {
         let (rest, unifiedWrites) = try unifiedShare(resources)
         let conversion = try CgroupV1Resources.convert(rest)
         for w in conversion.warnings { warn(w) }
@@ -213,12 +227,12 @@ public struct CgroupV1Manager: CgroupManager {
     /// hugetlb on a hybrid host that mounts no v1 hugetlb hierarchy but offers the controller
     /// on cgroup2 (this machine): those limits go to the cgroup2 directory, in v2's files.
     /// Returns the rest of the resources and the cgroup2 writes.
-    func unifiedShare(_ r: Resources) throws(RuntimeError) -> (Resources, [CgroupResources.Write]) {
+    public func unifiedShare(_ r: Resources) throws(CgroupError) -> (Resources, [CgroupResources.Write]) {
         guard let unified, let pages = r.hugepageLimits, !pages.isEmpty, paths["hugetlb"] == nil else { return (r, []) }
         // Made by create: the hierarchy's root says what it offers; rebuilt from a state file:
         // the container's own cgroup.controllers (enabled for it when it was made).
         let offered = unified.hierarchy.mount.isEmpty
-            ? String(decoding: (try? FileSystem.readFile(unified.path + "/cgroup.controllers")) ?? [], as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+            ? String(decoding: (try? sys.readFile(unified.path + "/cgroup.controllers")) ?? [], as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
             : unified.available()
         guard offered.contains("hugetlb") else { return (r, []) }
         var only = Resources()
@@ -228,7 +242,7 @@ public struct CgroupV1Manager: CgroupManager {
         return (rest, try CgroupResources.convert(only).writes)
     }
 
-    public func placement() throws(RuntimeError) -> CgroupPlacement {
+    public func placement() throws(CgroupError) -> CgroupPlacement {
         var p = CgroupPlacement()
         p.procsFiles = directories.filter { $0 != unified?.path }.map { $0 + "/cgroup.procs" }
         if let unified, unified.exists { p.cloneInto = try unified.openDirectory() }
@@ -244,22 +258,22 @@ public struct CgroupV1Manager: CgroupManager {
 
     /// freezer.state FROZEN (or THAWED), written again until the kernel reads back the state:
     /// processes forked while freezing are caught by the next write.
-    public func freeze(_ on: Bool) throws(RuntimeError) {
+    public func freeze(_ on: Bool) throws(CgroupError) {
         guard let dir = paths["freezer"] else {
             guard let unified else { throw .container("\(on ? "pause" : "resume"): the freezer controller is not mounted on this cgroup v1 host") }
             return try unified.freeze(on)
         }
         let want = on ? "FROZEN" : "THAWED"
-        let deadline = ContainerCgroup.monotonicSeconds() + 10
+        let deadline = sys.monotonicSeconds() + 10
         while true {
-            let e = CgroupV1Manager.write(dir + "/freezer.state", want)
+            let e = write(dir + "/freezer.state", want)
             if e != 0 { throw .system(step: "\(on ? "pause" : "resume"): write \(want) to", subject: dir + "/freezer.state", errno: e) }
             if read("freezer", "freezer.state")?.hasPrefix(want) == true { return }
-            if ContainerCgroup.monotonicSeconds() > deadline {
-                if on { _ = CgroupV1Manager.write(dir + "/freezer.state", "THAWED") }
+            if sys.monotonicSeconds() > deadline {
+                if on { _ = write(dir + "/freezer.state", "THAWED") }
                 throw .container("\(on ? "pause" : "resume"): \(dir) did not become \(want) within 10 s (freezer.state: \(read("freezer", "freezer.state")?.trimmingCharacters(in: "\n") ?? "?"))")
             }
-            usleep(1000)
+            sys.sleep(microseconds: 1000)
         }
     }
 
@@ -267,12 +281,12 @@ public struct CgroupV1Manager: CgroupManager {
 
     /// Every process below every directory. SIGKILL freezes first (where the freezer is), so
     /// nothing forks between the listing and the signal, then thaws so the kill lands.
-    public func signalAll(_ signal: Int32) throws(RuntimeError) {
+    public func signalAll(_ signal: Int32) throws(CgroupError) {
         let freeze = signal == SIGKILL && paths["freezer"] != nil && !frozen
         if freeze { try? self.freeze(true) }
         for dir in directories {
-            for sub in Cgroup(hierarchy: CgroupHierarchy(mount: "", hybrid: true), relative: dir).descendants() {
-                for pid in CgroupV1Manager.procs(sub) { _ = kill(pid, signal) }
+            for sub in Cgroup(directory: dir, sys: sys).descendants() {
+                for pid in Cgroup(directory: sub, sys: sys).processes() { sys.signal(pid, signal) }
             }
         }
         if signal == SIGKILL, paths["freezer"] != nil { try? self.freeze(false) }
@@ -280,32 +294,24 @@ public struct CgroupV1Manager: CgroupManager {
 
     /// Kills what is left, waits until every directory is empty and removes them (with the
     /// cgroups the container made below them), in every hierarchy.
-    public func destroy() throws(RuntimeError) {
+    public func destroy() throws(CgroupError) {
         guard exists else { return }
-        let deadline = ContainerCgroup.monotonicSeconds() + 10
-        while !processes().isEmpty || directories.contains(where: { !Cgroup.entries($0).filter(\.isDirectory).isEmpty }) {
+        let deadline = sys.monotonicSeconds() + 10
+        while !processes().isEmpty || directories.contains(where: { !(sys.subdirectories($0) ?? []).isEmpty }) {
             try signalAll(SIGKILL)
             var removedChildren = true
             for dir in directories {
-                let walk = Cgroup(hierarchy: CgroupHierarchy(mount: "", hybrid: true), relative: dir).descendants().dropLast()
-                for sub in walk where rmdir(sub) < 0 && errno != ENOENT { removedChildren = false }
+                for sub in Cgroup(directory: dir, sys: sys).descendants().dropLast() {
+                    do { try sys.removeDirectory(sub) } catch { if error.errno != ENOENT { removedChildren = false } }
+                }
             }
             if processes().isEmpty && removedChildren { break }
-            if ContainerCgroup.monotonicSeconds() > deadline {
+            if sys.monotonicSeconds() > deadline {
                 throw .container("delete: the cgroups \(directories.joined(separator: ", ")) still hold processes \(processes().map(String.init).joined(separator: " ")) after SIGKILL")
             }
-            usleep(10_000)
+            sys.sleep(microseconds: 10_000)
         }
-        for dir in directories where rmdir(dir) < 0 && errno != ENOENT {
-            // The kernel may say a cgroup is empty a moment after its last process died.
-            var e = errno
-            while e == EBUSY && ContainerCgroup.monotonicSeconds() < deadline {
-                usleep(10_000)
-                e = rmdir(dir) == 0 ? 0 : errno
-            }
-            if e != 0 && e != ENOENT { throw .system(step: "delete: remove the cgroup", subject: dir, errno: e) }
-        }
-        DebugLog.note("delete: cgroups \(directories.joined(separator: ", ")) removed")
+        for dir in directories { try Cgroup.removeWhenEmpty(dir, deadline: deadline, sys: sys) }
     }
 
     // MARK: memory

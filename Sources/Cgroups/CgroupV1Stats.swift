@@ -1,19 +1,25 @@
 import CShim
 import Glibc
+import LinuxSys
 import JSONCore
 
 /// runc's stats event data (types.Stats, as `runc events --stats` prints it) from a container's
 /// cgroup v1 directories, one per controller ("memory" -> /sys/fs/cgroup/memory/default/web;
 /// co-mounted controllers share a directory). A controller without a directory, or a file this
 /// kernel lacks, reads as zeros, as runc's fs driver does.
-public struct CgroupV1Stats: Sendable {
+/// (@unchecked: `sys` is a class; used by one thread at a time.)
+public struct CgroupV1Stats: @unchecked Sendable {
     public let paths: [String: String]
+    let sys: any Syscalls
 
-    public init(paths: [String: String]) { self.paths = paths }
+    public init(paths: [String: String], sys: any Syscalls = LinuxSyscalls()) {
+        self.paths = paths
+        self.sys = sys
+    }
 
     func read(_ controller: String, _ file: String) -> String? {
         guard let dir = paths[controller] else { return nil }
-        return (try? FileSystem.readFile(dir + "/" + file)).map { String(decoding: $0, as: UTF8.self) }
+        return (try? sys.readFile(dir + "/" + file)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// A file holding one number ("max" in pids.max reads as nil).
@@ -151,7 +157,7 @@ public struct CgroupV1Stats: Sendable {
     /// hugetlb.<size>.{usage_in_bytes,max_usage_in_bytes,failcnt}, keyed by size ("2MB").
     func hugetlb() -> JSONValue {
         guard let dir = paths["hugetlb"] else { return .object([]) }
-        let sizes = Cgroup.entries(dir).map(\.name).filter { $0.hasPrefix("hugetlb.") && $0.hasSuffix(".usage_in_bytes") && !$0.contains(".rsvd.") }
+        let sizes = (sys.entries(dir) ?? []).filter { $0.hasPrefix("hugetlb.") && $0.hasSuffix(".usage_in_bytes") && !$0.contains(".rsvd.") }
             .map { String($0.dropFirst(8).dropLast(15)) }.sorted()
         return .object(sizes.map { size in
             (size, .object([("usage", Self.num(number("hugetlb", "hugetlb.\(size).usage_in_bytes"))),
@@ -195,7 +201,7 @@ public final class CgroupV1OOMWatch {
         let n = withUnsafeMutableBytes(of: &count) { Glibc.read(fd, $0.baseAddress, 8) }
         guard n == 8 else { return 0 }
         // Removal signals the eventfd too: only a cgroup still there had an OOM.
-        if access(memoryDir + "/memory.oom_control", F_OK) != 0 { return 0 }
+        if !Files.exists(memoryDir + "/memory.oom_control") { return 0 }
         return count
     }
 }

@@ -1,6 +1,7 @@
 import CShim
 import Glibc
 import JSONCore
+import LinuxSys
 import OCISpec
 
 /// Where the cgroup2 hierarchy is: /sys/fs/cgroup on a unified host, /sys/fs/cgroup/unified on
@@ -29,7 +30,7 @@ public struct CgroupHierarchy: Sendable {
 
     /// The caller's own cgroup (the "0::" line of /proc/self/cgroup).
     public static func ownCgroup() -> String {
-        guard let bytes = try? FileSystem.readFile("/proc/self/cgroup") else { return "/" }
+        guard let bytes = try? Files.read("/proc/self/cgroup") else { return "/" }
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("0::") {
             return String(line.dropFirst(3))
         }
@@ -40,7 +41,7 @@ public struct CgroupHierarchy: Sendable {
     /// absolute as given; relative under the runtime's own cgroup; systemd's "slice:prefix:name"
     /// as the path systemd would give that scope; absent: the own cgroup plus the id (or
     /// system.slice/crun-swift-ID.scope with --systemd-cgroup).
-    public static func containerPath(_ cgroupsPath: String?, id: String, systemd: Bool, own: String) throws(RuntimeError) -> String {
+    public static func containerPath(_ cgroupsPath: String?, id: String, systemd: Bool, own: String) throws(CgroupError) -> String {
         let path: String
         let p = cgroupsPath ?? ""
         let parts = p.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -67,7 +68,7 @@ public struct CgroupHierarchy: Sendable {
     }
 
     /// systemd's slice naming: "a-b.slice" lives in "a.slice/a-b.slice".
-    static func systemdPath(slice: String, prefix: String, name: String) throws(RuntimeError) -> String {
+    static func systemdPath(slice: String, prefix: String, name: String) throws(CgroupError) -> String {
         let s = slice.isEmpty ? "system.slice" : slice
         guard s.hasSuffix(".slice"), !s.contains("/") else {
             throw .container("linux.cgroupsPath: systemd slice \"\(slice)\" must end in .slice")
@@ -92,24 +93,33 @@ public struct CgroupHierarchy: Sendable {
 
 /// One container's cgroup: created with its controllers enabled, limits written, devices
 /// filtered; then frozen, thawed, signalled, measured, updated and removed.
-public struct Cgroup: Sendable {
+/// Its files, directories, signals and clock go through `sys` (RecordingSyscalls in unit tests).
+/// (@unchecked: `sys` is a class; a Cgroup is used by one thread at a time.)
+public struct Cgroup: @unchecked Sendable {
     public let hierarchy: CgroupHierarchy
     /// Relative to the hierarchy's root, e.g. "/default/web".
     public let relative: String
     public var path: String { hierarchy.mount + relative }
+    let sys: any Syscalls
 
-    public init(hierarchy: CgroupHierarchy, relative: String) {
+    public init(hierarchy: CgroupHierarchy, relative: String, sys: any Syscalls = LinuxSyscalls()) {
         self.hierarchy = hierarchy
         self.relative = relative
+        self.sys = sys
+    }
+
+    /// The cgroup at `directory`, an absolute path (v1 directories, walks below a cgroup).
+    init(directory: String, sys: any Syscalls) {
+        self.init(hierarchy: CgroupHierarchy(mount: "", hybrid: true), relative: directory, sys: sys)
     }
 
     /// The controllers the hierarchy offers at its root.
     public func available() -> [String] {
-        guard let bytes = try? FileSystem.readFile(hierarchy.mount + "/cgroup.controllers") else { return [] }
+        guard let bytes = try? sys.readFile(hierarchy.mount + "/cgroup.controllers") else { return [] }
         return String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
     }
 
-    func missingController(_ controller: String, field: String) -> RuntimeError {
+    func missingController(_ controller: String, field: String) -> CgroupError {
         if hierarchy.hybrid {
             return .container("\(field): needs the \(controller) controller, which neither the cgroup2 hierarchy at \(hierarchy.mount) offers nor a cgroup v1 hierarchy under /sys/fs/cgroup mounts")
         }
@@ -118,76 +128,108 @@ public struct Cgroup: Sendable {
 
     /// Creates the cgroup (and missing parents), enabling `controllers` on the way down.
     /// Returns the directories it created, outermost first, for `removeCreated`.
-    public func create(controllers: [String], offered: [String]? = nil, fieldFor: (String) -> String) throws(RuntimeError) -> [String] {
+    public func create(controllers: [String], offered: [String]? = nil, fieldFor: (String) -> String) throws(CgroupError) -> [String] {
         let offered = offered ?? available()
         for c in controllers where !offered.contains(c) { throw missingController(c, field: fieldFor(c)) }
+        return try Cgroup.makePath(hierarchy.mount, relative.split(separator: "/").map(String.init), sys: sys,
+                                   before: { parent throws(CgroupError) in if !controllers.isEmpty { try enable(controllers, in: parent) } })
+    }
+
+    /// A container's cgroup made and its limits written: the controllers the writes need
+    /// enabled on the way down (cgroup.controllers read once, for the check before any mkdir
+    /// and for the writes), then the writes in order. On a failure what was made is removed
+    /// again. Returns the directories made, outermost first.
+    public func setUp(_ writes: [CgroupResources.Write]) throws(CgroupError) -> [String] {
+        var controllers: [String] = []
+        for w in writes { if let c = w.controller, !controllers.contains(c) { controllers.append(c) } }
+        let offered = available()
+        let made = try create(controllers: controllers, offered: offered) { c in
+            writes.first { $0.controller == c }?.field ?? "linux.resources"
+        }
+        do throws(CgroupError) {
+            try apply(writes, offered: offered)
+        } catch {
+            Cgroup.removeCreated(made, sys: sys)
+            throw error
+        }
+        return made
+    }
+
+    /// mkdir of each of `components` below `base`, outermost first: `before(parent)` runs
+    /// before each (v2 enables controllers there), `made(directory, parent)` after one is new
+    /// (v1 copies the cpuset). On an error what it made is removed again. Returns what it made.
+    static func makePath(_ base: String, _ components: [String], sys: any Syscalls,
+                         before: (String) throws(CgroupError) -> Void = { _ in },
+                         made: (String, String) throws(CgroupError) -> Void = { _, _ in }) throws(CgroupError) -> [String] {
         var created: [String] = []
-        var dir = hierarchy.mount
-        let components = relative.split(separator: "/").map(String.init)
-        do throws(RuntimeError) {
+        var dir = base
+        do throws(CgroupError) {
             for component in components {
-                if !controllers.isEmpty { try enable(controllers, in: dir) }
+                let parent = dir
+                try before(parent)
                 dir += "/" + component
-                if mkdir(dir, 0o755) == 0 {
-                    created.append(dir)
-                } else if errno != EEXIST {
-                    throw RuntimeError.system(step: "linux.cgroupsPath: create the cgroup", subject: dir, errno: errno)
+                do {
+                    try sys.makeDirectory(dir, mode: 0o755)
+                } catch {
+                    if error.errno == EEXIST { continue }
+                    throw CgroupError("linux.cgroupsPath: create the cgroup", dir, error)
                 }
+                created.append(dir)
+                try made(dir, parent)
             }
         } catch {
-            Cgroup.removeCreated(created)
+            removeCreated(created, sys: sys)
             throw error
         }
         return created
     }
 
-    func enable(_ controllers: [String], in dir: String) throws(RuntimeError) {
-        let current = (try? FileSystem.readFile(dir + "/cgroup.subtree_control")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    func enable(_ controllers: [String], in dir: String) throws(CgroupError) {
+        let current = (try? sys.readFile(dir + "/cgroup.subtree_control")).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let enabled = current.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
         let wanted = controllers.filter { !enabled.contains($0) }
         guard !wanted.isEmpty else { return }
         let line = wanted.map { "+" + $0 }.joined(separator: " ")
         do {
-            try FileSystem.writeFile(dir + "/cgroup.subtree_control", line, step: "linux.resources: enable controllers (\(line)) in")
+            try sys.overwriteFile(dir + "/cgroup.subtree_control", line)
         } catch {
-            if case .system(_, _, EBUSY) = error {
+            if error.errno == EBUSY {
                 throw .container("linux.resources: cannot enable \(wanted.joined(separator: ", ")) in \(dir)/cgroup.subtree_control: the cgroup has processes of its own (cgroup v2's no-internal-processes rule); use a linux.cgroupsPath outside the runtime's own cgroup")
             }
-            throw error
+            throw CgroupError("linux.resources: enable controllers (\(line)) in", dir + "/cgroup.subtree_control", error)
         }
     }
 
     /// Removes directories made by `create` (innermost first), ignoring ones still in use.
-    public static func removeCreated(_ dirs: [String]) {
-        for d in dirs.reversed() { rmdir(d) }
+    public static func removeCreated(_ dirs: [String], sys: any Syscalls = LinuxSyscalls()) {
+        for d in dirs.reversed() { try? sys.removeDirectory(d) }
     }
+
 
     /// Writes the converted resources; an error names the config field, the file and errno.
     /// `offered`: the hierarchy's controllers when the caller has read them already.
-    public func apply(_ writes: [CgroupResources.Write], offered: [String]? = nil) throws(RuntimeError) {
+    public func apply(_ writes: [CgroupResources.Write], offered: [String]? = nil) throws(CgroupError) {
         guard !writes.isEmpty else { return }
         let offered = offered ?? available()
         for w in writes {
             if let c = w.controller, !offered.contains(c) { throw missingController(c, field: w.field) }
             let file = path + "/" + w.file
-            let fd = open(file, O_WRONLY | O_CLOEXEC)
-            if fd < 0 && errno == ENOENT {
-                if w.field.contains(".unified.") {
-                    throw .container("\(w.field): \(w.file) does not exist in \(path) (not a file of this kernel's enabled controllers)")
+            do {
+                try sys.overwriteFile(file, w.value)
+            } catch {
+                if error.errno == ENOENT {
+                    if w.field.contains(".unified.") {
+                        throw .container("\(w.field): \(w.file) does not exist in \(path) (not a file of this kernel's enabled controllers)")
+                    }
+                    throw .container("\(w.field): \(w.file) does not exist in \(path) (this kernel lacks it)")
                 }
-                throw .container("\(w.field): \(w.file) does not exist in \(path) (this kernel lacks it)")
+                throw CgroupError("\(w.field): write \"\(w.value)\" to", file, error)
             }
-            if fd < 0 { throw .system(step: "\(w.field): open", subject: file, errno: errno) }
-            let bytes = Array(w.value.utf8)
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            let e = errno
-            close(fd)
-            if n != bytes.count { throw .system(step: "\(w.field): write \"\(w.value)\" to", subject: file, errno: e) }
         }
     }
 
     /// The device filter (BPF) for these rules, replacing the one attached before.
-    public func applyDevices(_ rules: [CgroupResources.DeviceRule]) throws(RuntimeError) {
+    public func applyDevices(_ rules: [CgroupResources.DeviceRule]) throws(CgroupError) {
         let fd = try openDirectory()
         defer { close(fd) }
         let c = CgroupResources.cRules(rules)
@@ -199,16 +241,16 @@ public struct Cgroup: Sendable {
         }
     }
 
-    public func openDirectory() throws(RuntimeError) -> Int32 {
+    public func openDirectory() throws(CgroupError) -> Int32 {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 { throw .system(step: "open the cgroup", subject: path, errno: errno) }
         return fd
     }
 
-    public var exists: Bool { access(path + "/cgroup.procs", F_OK) == 0 }
+    public var exists: Bool { sys.exists(path + "/cgroup.procs") }
 
     func read(_ file: String) -> String? {
-        (try? FileSystem.readFile(path + "/" + file)).map { String(decoding: $0, as: UTF8.self) }
+        (try? sys.readFile(path + "/" + file)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// "key value" lines (memory.stat, cpu.stat, memory.events, cgroup.events).
@@ -231,17 +273,17 @@ public struct Cgroup: Sendable {
     public var frozen: Bool { value("cgroup.events", "frozen") == 1 }
 
     /// `directory`: a cgroup2 directory, or a v1 freezer's (freezer.state).
-    static func isFrozen(directory: String) -> Bool {
-        if let state = try? FileSystem.readFile(directory + "/freezer.state") {
+    public static func isFrozen(directory: String, sys: any Syscalls = LinuxSyscalls()) -> Bool {
+        if let state = try? sys.readFile(directory + "/freezer.state") {
             return String(decoding: state, as: UTF8.self).hasPrefix("FROZEN")
         }
-        guard let bytes = try? FileSystem.readFile(directory + "/cgroup.events") else { return false }
+        guard let bytes = try? sys.readFile(directory + "/cgroup.events") else { return false }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains("frozen 1")
     }
 
     /// cgroup.freeze, then waits until the kernel says every process is (un)frozen.
-    public func freeze(_ on: Bool) throws(RuntimeError) {
-        try FileSystem.writeFile(path + "/cgroup.freeze", on ? "1" : "0", step: on ? "pause: write 1 to" : "resume: write 0 to")
+    public func freeze(_ on: Bool) throws(CgroupError) {
+        do { try sys.overwriteFile(path + "/cgroup.freeze", on ? "1" : "0") } catch { throw CgroupError(on ? "pause: write 1 to" : "resume: write 0 to", path + "/cgroup.freeze", error) }
         let fd = try openDirectory()
         defer { close(fd) }
         let r = cs_cgroup_wait_event(fd, "frozen", on ? 1 : 0, 5000)
@@ -253,15 +295,13 @@ public struct Cgroup: Sendable {
 
     /// Every process of the cgroup (and its children): cgroup.kill for SIGKILL where the kernel
     /// has it (5.14), else one signal per listed process.
-    public func signalAll(_ signal: Int32) throws(RuntimeError) {
-        if signal == SIGKILL, access(path + "/cgroup.kill", F_OK) == 0 {
-            try FileSystem.writeFile(path + "/cgroup.kill", "1", step: "kill --all: write 1 to")
+    public func signalAll(_ signal: Int32) throws(CgroupError) {
+        if signal == SIGKILL, sys.exists(path + "/cgroup.kill") {
+            do { try sys.overwriteFile(path + "/cgroup.kill", "1") } catch { throw CgroupError("kill --all: write 1 to", path + "/cgroup.kill", error) }
             return
         }
         for dir in descendants() {
-            for pid in Cgroup(hierarchy: hierarchy, relative: String(dir.dropFirst(hierarchy.mount.count))).processes() {
-                _ = kill(pid, signal)
-            }
+            for pid in Cgroup(directory: dir, sys: sys).processes() { sys.signal(pid, signal) }
         }
     }
 
@@ -275,7 +315,7 @@ public struct Cgroup: Sendable {
         var out: [String] = []
         func walk(_ dir: String, depth: Int) {
             if depth < Cgroup.maxWalkDepth {
-                for (name, isDirectory) in Cgroup.entries(dir) where isDirectory { walk(dir + "/" + name, depth: depth + 1) }
+                for name in sys.subdirectories(dir) ?? [] { walk(dir + "/" + name, depth: depth + 1) }
             }
             out.append(dir)
         }
@@ -287,41 +327,42 @@ public struct Cgroup: Sendable {
     /// the tree holds.
     static let maxWalkDepth = 64
 
-    /// The names in a directory (without . and ..), and whether each is a directory.
-    static func entries(_ dir: String) -> [(name: String, isDirectory: Bool)] {
-        guard let d = opendir(dir) else { return [] }
-        defer { closedir(d) }
-        var out: [(String, Bool)] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name != ".", name != ".." { out.append((name, e.pointee.d_type == UInt8(DT_DIR))) }
-        }
-        return out
-    }
-
     /// Kills what is left (a frozen cgroup is thawed so the kill lands), waits until it is
     /// empty, and removes it and the cgroups the container made below it.
-    public func destroy() throws(RuntimeError) {
+    public func destroy() throws(CgroupError) {
         guard exists else { return }
+        let deadline = sys.monotonicSeconds() + Cgroup.emptyTimeout
         let dirs = descendants()
         if dirs.count > 1 || !processes().isEmpty {
-            if access(path + "/cgroup.kill", F_OK) == 0 {
+            if sys.exists(path + "/cgroup.kill") {
                 try signalAll(SIGKILL)
             } else {
-                for _ in 0..<100 where !processes().isEmpty { try signalAll(SIGKILL); usleep(10_000) }
+                while !processes().isEmpty && sys.monotonicSeconds() < deadline { try signalAll(SIGKILL); sys.sleep(microseconds: 10_000) }
             }
-            if frozen { try? FileSystem.writeFile(path + "/cgroup.freeze", "0", step: "thaw") }
+            if frozen { try? sys.overwriteFile(path + "/cgroup.freeze", "0") }
         }
         // Usually empty already (the init was reaped); the kernel may say so a moment later.
-        for dir in dirs where rmdir(dir) < 0 && errno != ENOENT {
-            guard errno == EBUSY, let fd = try? Cgroup(hierarchy: hierarchy, relative: String(dir.dropFirst(hierarchy.mount.count))).openDirectory() else {
-                throw .system(step: "delete: remove the cgroup", subject: dir, errno: errno)
+        for dir in dirs { try Cgroup.removeWhenEmpty(dir, deadline: deadline, sys: sys) }
+    }
+
+    /// How long removal waits for the kernel to say a killed cgroup is empty.
+    static let emptyTimeout = 5.0
+
+    /// rmdir, retried while the kernel says EBUSY (a cgroup is empty a moment after its last
+    /// process died), until `deadline` on `sys`'s clock. A directory already gone is fine.
+    static func removeWhenEmpty(_ dir: String, deadline: Double, sys: any Syscalls) throws(CgroupError) {
+        while true {
+            do {
+                try sys.removeDirectory(dir)
+                return
+            } catch {
+                if error.errno == ENOENT { return }
+                guard error.errno == EBUSY, sys.monotonicSeconds() < deadline else {
+                    throw CgroupError("delete: remove the cgroup", dir, error)
+                }
             }
-            _ = cs_cgroup_wait_event(fd, "populated", 0, 5000)
-            close(fd)
-            if rmdir(dir) < 0 && errno != ENOENT { throw .system(step: "delete: remove the cgroup", subject: dir, errno: errno) }
+            sys.sleep(microseconds: 10_000)
         }
-        DebugLog.note("delete: cgroup \(path) removed")
     }
 
     // MARK: stats and events
@@ -345,7 +386,7 @@ public struct Cgroup: Sendable {
             ("throttling", .object([("periods", num(c("nr_periods"))), ("throttledPeriods", num(c("nr_throttled"))),
                                     ("throttledTime", num(c("throttled_usec") * 1000))])),
         ])))
-        if access(path + "/memory.current", F_OK) == 0 {
+        if sys.exists(path + "/memory.current") {
             let stat = keyed("memory.stat")
             let events = keyed("memory.events")
             data.append(("memory", .object([
@@ -360,7 +401,7 @@ public struct Cgroup: Sendable {
         }
         let current = UInt64((read("pids.current") ?? "").trimmingCharacters(in: "\n")) ?? UInt64(processes().count)
         var pids: [(String, JSONValue)] = [("current", num(current))]
-        if access(path + "/pids.max", F_OK) == 0 {
+        if sys.exists(path + "/pids.max") {
             let l = limitValue("pids.max")
             pids.append(("limit", num(l == UInt64.max ? 0 : l)))
         }
@@ -392,15 +433,7 @@ public struct Cgroup: Sendable {
     }
 
     func hugetlbSizes() -> [String] {
-        Cgroup.entries(path).map(\.name).filter { $0.hasPrefix("hugetlb.") && $0.hasSuffix(".max") }
+        (sys.entries(path) ?? []).filter { $0.hasPrefix("hugetlb.") && $0.hasSuffix(".max") }
             .map { String($0.dropFirst(8).dropLast(4)) }.sorted()
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: Character) -> String {
-        var s = Substring(self)
-        while s.last == set || s.last == " " { s.removeLast() }
-        return String(s)
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import LinuxSys
 import OCISpec
 
 /// The cgroup v2 driver behind CgroupManager.
@@ -11,7 +12,7 @@ extension Cgroup: CgroupManager {
 
     public var memoryUsage: UInt64? { UInt64((read("memory.current") ?? "").trimmingCharacters(in: "\n")) }
 
-    public func update(_ resources: Resources, devices: [CgroupResources.DeviceRule]?, warn: (String) -> Void) throws(RuntimeError) {
+    public func update(_ resources: Resources, devices: [CgroupResources.DeviceRule]?, warn: (String) -> Void) throws(CgroupError) {
         let conversion = try CgroupResources.convert(resources)
         for w in conversion.warnings { warn(w) }
         var controllers: [String] = []
@@ -21,7 +22,7 @@ extension Cgroup: CgroupManager {
         if let devices { try applyDevices(devices) }
     }
 
-    public func placement() throws(RuntimeError) -> CgroupPlacement {
+    public func placement() throws(CgroupError) -> CgroupPlacement {
         CgroupPlacement(cloneInto: try openDirectory())
     }
 }
