@@ -31,8 +31,8 @@ let package = Package(
         .target(name: "Seccomp", dependencies: ["CShim", "JSONCore", "LinuxSys", "OCISpec"]),
         // A container's cgroup (v2, v1, hybrid): directories, limits, freeze, kill, removal,
         // stats. Files, directories, signals and the clock go through LinuxSys's `Syscalls`.
-        // CShim only for what has no file-level form: statfs's magic, the BPF device filter,
-        // the inotify wait on cgroup.events (freeze) and memory.oom_control's eventfd.
+        // CShim only for what has no file-level form: statfs's magic, the BPF device filter
+        // and memory.oom_control's eventfd.
         .target(name: "Cgroups", dependencies: ["CShim", "JSONCore", "LinuxSys", "OCISpec"]),
         // Turns a bundle into a plan and runs it.
         .target(

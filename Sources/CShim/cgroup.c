@@ -1,11 +1,10 @@
 // cgroup v2 helpers the Swift side cannot express: the device controller, which on cgroup v2 is
-// a BPF_PROG_TYPE_CGROUP_DEVICE program attached to the cgroup, and waiting on cgroup.events.
+// a BPF_PROG_TYPE_CGROUP_DEVICE program attached to the cgroup, and statfs.
 #include "cshim_cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,33 +136,6 @@ int cs_cgroup_devices(int dirfd, const struct cs_dev_rule *rules, int n, char *l
     close(fd);
   }
   return 0;
-}
-
-int cs_cgroup_wait_event(int dirfd, const char *key, int value, int timeout_ms) {
-  int fd = openat(dirfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -errno;
-  size_t klen = strlen(key);
-  int waited = 0;
-  for (;;) {
-    char buf[256];
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    if (n < 0) { int e = errno; close(fd); return -e; }
-    buf[n] = 0;
-    for (char *line = buf; line && *line; ) {
-      char *next = strchr(line, '\n');
-      if (next) *next++ = 0;
-      if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
-        if (atoi(line + klen + 1) == value) { close(fd); return 1; }
-      }
-      line = next;
-    }
-    if (waited >= timeout_ms) { close(fd); return 0; }
-    // cgroup.events signals a change with POLLPRI; poll in slices in case it is missed.
-    struct pollfd p = {.fd = fd, .events = POLLPRI};
-    int slice = timeout_ms - waited < 50 ? timeout_ms - waited : 50;
-    poll(&p, 1, slice);
-    waited += slice;
-  }
 }
 
 long cs_statfs_type(const char *path) {

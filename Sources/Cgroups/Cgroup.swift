@@ -254,8 +254,10 @@ public struct Cgroup: @unchecked Sendable {
     }
 
     /// "key value" lines (memory.stat, cpu.stat, memory.events, cgroup.events).
-    func keyed(_ file: String) -> [(String, UInt64)] {
-        (read(file) ?? "").split(separator: "\n").compactMap { line in
+    func keyed(_ file: String) -> [(String, UInt64)] { Cgroup.keyedLines(read(file) ?? "") }
+
+    static func keyedLines(_ text: String) -> [(String, UInt64)] {
+        text.split(separator: "\n").compactMap { line in
             let p = line.split(separator: " ")
             guard p.count == 2, let v = UInt64(p[1]) else { return nil }
             return (String(p[0]), v)
@@ -284,11 +286,9 @@ public struct Cgroup: @unchecked Sendable {
     /// cgroup.freeze, then waits until the kernel says every process is (un)frozen.
     public func freeze(_ on: Bool) throws(CgroupError) {
         do { try sys.overwriteFile(path + "/cgroup.freeze", on ? "1" : "0") } catch { throw CgroupError(on ? "pause: write 1 to" : "resume: write 0 to", path + "/cgroup.freeze", error) }
-        let fd = try openDirectory()
-        defer { close(fd) }
-        let r = cs_cgroup_wait_event(fd, "frozen", on ? 1 : 0, 5000)
-        if r < 0 { throw .system(step: "wait for cgroup.events", subject: path, errno: -r) }
-        if r == 0 { throw .container("\(on ? "pause" : "resume"): \(path) did not become \(on ? "frozen" : "thawed") within 5 s") }
+        let done: Bool
+        do { done = try sys.waitForKeyValue(path + "/cgroup.events", key: "frozen", value: on ? 1 : 0, timeoutMilliseconds: 5000) } catch { throw CgroupError("wait for", path + "/cgroup.events", error) }
+        if !done { throw .container("\(on ? "pause" : "resume"): \(path) did not become \(on ? "frozen" : "thawed") within 5 s") }
     }
 
     // MARK: kill and removal
@@ -350,7 +350,10 @@ public struct Cgroup: @unchecked Sendable {
 
     /// rmdir, retried while the kernel says EBUSY (a cgroup is empty a moment after its last
     /// process died), until `deadline` on `sys`'s clock. A directory already gone is fine.
+    /// Where cgroup.events says processes are left (v2), the retry waits for "populated 0";
+    /// else (v1, or a child cgroup still going) it comes 10 ms later.
     static func removeWhenEmpty(_ dir: String, deadline: Double, sys: any Syscalls) throws(CgroupError) {
+        let events = dir + "/cgroup.events"
         while true {
             do {
                 try sys.removeDirectory(dir)
@@ -361,7 +364,13 @@ public struct Cgroup: @unchecked Sendable {
                     throw CgroupError("delete: remove the cgroup", dir, error)
                 }
             }
-            sys.sleep(microseconds: 10_000)
+            let populated = (try? sys.readFile(events)).map { keyedLines(String(decoding: $0, as: UTF8.self)) }?.first { $0.0 == "populated" }?.1
+            if populated == 1 {
+                let left = Int(((deadline - sys.monotonicSeconds()) * 1000).rounded(.up))
+                _ = try? sys.waitForKeyValue(events, key: "populated", value: 0, timeoutMilliseconds: max(left, 1))
+            } else {
+                sys.sleep(microseconds: 10_000)
+            }
         }
     }
 

@@ -22,6 +22,9 @@ public protocol Syscalls: AnyObject {
     /// The names of the directories in `directory` (by d_type); nil when it cannot be opened.
     func subdirectories(_ directory: String) -> [String]?
     func sysctl(_ key: String, _ value: String) throws(SysError)
+    /// Waits until a kernel file of "key value" lines (cgroup.events) has `key value`, or the
+    /// timeout passes: true when it does.
+    func waitForKeyValue(_ path: String, key: String, value: Int, timeoutMilliseconds: Int) throws(SysError) -> Bool
     // Processes
     func spawn(_ path: String, _ argv: [String], _ options: Spawn.Options) throws(SysError) -> Spawn.Child
     func wait(_ pid: pid_t) -> Int32
@@ -70,6 +73,9 @@ open class LinuxSyscalls: Syscalls {
     }
     public func subdirectories(_ directory: String) -> [String]? { Files.entries(directory, type: UInt8(DT_DIR)) }
     public func sysctl(_ key: String, _ value: String) throws(SysError) { try Kernel.sysctl(key, value) }
+    public func waitForKeyValue(_ path: String, key: String, value: Int, timeoutMilliseconds: Int) throws(SysError) -> Bool {
+        try Kernel.waitForKeyValue(path, key: key, value: value, timeoutMilliseconds: timeoutMilliseconds)
+    }
 
     public func spawn(_ path: String, _ argv: [String], _ options: Spawn.Options) throws(SysError) -> Spawn.Child {
         try Spawn.start(path, argv, options)

@@ -15,6 +15,8 @@ public final class RecordingSyscalls: Syscalls {
     /// What the kernel puts in a directory made by `makeDirectory` (a test lays out a new
     /// cgroup's control files).
     public var onMakeDirectory: ((String) -> Void)?
+    /// What the kernel does while a `waitForKeyValue` waits (a test rewrites cgroup.events).
+    public var onWait: ((String) -> Void)?
     /// What a spawned program "does": its exit code for `wait`/`poll` (default 0).
     public var exitCode: Int32 = 0
     private var clock = 0.0
@@ -67,6 +69,15 @@ public final class RecordingSyscalls: Syscalls {
     }
     public func subdirectories(_ directory: String) -> [String]? { real.subdirectories(directory) }
     public func sysctl(_ key: String, _ value: String) throws(SysError) { try record("sysctl \(key)=\(value)") }
+    /// Reads the real file after `onWait`: true when it has the line; else the whole timeout passes.
+    public func waitForKeyValue(_ path: String, key: String, value: Int, timeoutMilliseconds: Int) throws(SysError) -> Bool {
+        try record("wait \(path) \(key)=\(value)")
+        onWait?(path)
+        let text = String(decoding: try real.readFile(path), as: UTF8.self)
+        if text.split(separator: "\n").contains("\(key) \(value)") { return true }
+        clock += Double(timeoutMilliseconds) / 1000
+        return false
+    }
 
     public func spawn(_ path: String, _ argv: [String], _ options: Spawn.Options) throws(SysError) -> Spawn.Child {
         try record((["spawn", path] + argv.dropFirst()).joined(separator: " "))

@@ -50,6 +50,44 @@ import Testing
         #expect(fake.tree.isEmpty)
     }
 
+    @Test func aBusyCgroupWithProcessesLeftWaitsForCgroupEventsToSayItIsEmpty() throws {
+        let fake = try FakeCgroupRoot(dirs: ["c1"])
+        fake.write("c1/cgroup.events", "populated 1\nfrozen 0\n")   // the last process is still exiting
+        fake.sys.transientFailures[fake.call("rmdir R/c1")] = (EBUSY, 1)
+        fake.sys.onWait = { [unowned fake] _ in fake.write("c1/cgroup.events", "populated 0\nfrozen 0\n") }
+        try v2(fake, "/c1").destroy()
+        #expect(fake.calls("rmdir", "wait") == ["rmdir R/c1", "wait R/c1/cgroup.events populated=0", "rmdir R/c1"])
+        #expect(fake.sys.monotonicSeconds() == 0)   // woken by the event, no retry interval
+        #expect(fake.tree.isEmpty)
+    }
+
+    @Test func aCgroupThatStaysPopulatedWaitsOnceUntilTheDeadline() throws {
+        let fake = try FakeCgroupRoot(dirs: ["c1"])
+        fake.write("c1/cgroup.events", "populated 1\nfrozen 0\n")
+        fake.sys.failures[fake.call("rmdir R/c1")] = EBUSY
+        #expect(throws: CgroupError.system(step: "delete: remove the cgroup", subject: fake.root + "/c1", errno: EBUSY)) {
+            try v2(fake, "/c1").destroy()
+        }
+        #expect(fake.calls("wait") == ["wait R/c1/cgroup.events populated=0"])
+        #expect(abs(fake.sys.monotonicSeconds() - Cgroup.emptyTimeout) < 0.002)
+    }
+
+    @Test func freezeWaitsUntilCgroupEventsSaysFrozen() throws {
+        let fake = try FakeCgroupRoot(dirs: ["c1"])
+        fake.write("c1/cgroup.freeze", "0\n")
+        fake.sys.onWait = { [unowned fake] _ in fake.write("c1/cgroup.events", "populated 1\nfrozen 1\n") }
+        try v2(fake, "/c1").freeze(true)
+        #expect(fake.calls("overwrite", "wait") == ["overwrite R/c1/cgroup.freeze=1", "wait R/c1/cgroup.events frozen=1"])
+        #expect(fake.sys.monotonicSeconds() == 0)
+    }
+
+    @Test func freezeThatNeverLandsFailsAfterFiveSecondsOfTheInjectedClock() throws {
+        let fake = try FakeCgroupRoot(dirs: ["c1"])
+        fake.write("c1/cgroup.freeze", "0\n")
+        #expect { try v2(fake, "/c1").freeze(true) } throws: { "\($0)" == "pause: \(fake.root)/c1 did not become frozen within 5 s" }
+        #expect(fake.sys.monotonicSeconds() == 5)
+    }
+
     @Test func aCgroupThatStaysBusyFailsAtTheDeadlineOfTheInjectedClock() throws {
         let fake = try FakeCgroupRoot(dirs: ["c1"])
         fake.write("c1/cgroup.procs", "7\n")   // never dies

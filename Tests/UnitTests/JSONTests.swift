@@ -41,6 +41,21 @@ import Testing
         let text = #"{"a":[1,"q\"\\\n",false],"b":null}"#
         #expect(try JSONParser.parse(text).serialized() == text)
     }
+
+    /// Strings with nothing to escape are copied whole; any quote, backslash or control
+    /// character still takes the escaping path.
+    @Test(arguments: [
+        ("plain/é ☃ key", #""plain/é ☃ key""#),
+        ("", #""""#),
+        ("a\"b", #""a\"b""#),
+        ("back\\slash", #""back\\slash""#),
+        ("tab\tnl\ncr\r", #""tab\tnl\ncr\r""#),
+        ("bell\u{7}nul\u{0}", #""bell\u0007nul\u0000""#),
+    ])
+    func writesStringsEscapedOnlyWhereNeeded(_ raw: String, _ written: String) throws {
+        #expect(JSONValue.string(raw).serialized() == written)
+        #expect(try JSONParser.parse(written) == .string(raw))
+    }
 }
 
 @Suite struct JSONDecoderPathTests {

@@ -1,5 +1,5 @@
 // cgroup helpers Swift cannot express (cgroup.c): the v2 device controller's BPF program,
-// waits on cgroup.events, statfs. Depends on nothing of CShim.
+// statfs. Depends on nothing of CShim.
 #ifndef CSHIM_CGROUP_H
 #define CSHIM_CGROUP_H
 
@@ -28,10 +28,6 @@ int cs_cgroup_devices(int dirfd, const struct cs_dev_rule *rules, int n, char *l
 // The instructions cs_cgroup_devices would load (for tests): returns their count, fills `out`
 // (8 bytes each) up to `max`.
 int cs_cgroup_devices_program(const struct cs_dev_rule *rules, int n, uint64_t *out, int max);
-// Waits until the cgroup's `cgroup.events` says `key` is `value` (e.g. "frozen" 1, "populated"
-// 0), up to timeout_ms. Returns 1 when it does, 0 on timeout, -errno on error.
-int cs_cgroup_wait_event(int dirfd, const char *key, int value, int timeout_ms);
-
 // statfs(path).f_type, or -errno.
 long cs_statfs_type(const char *path);
 

@@ -7,7 +7,10 @@ import Glibc
 /// state directory whatever it holds. Each step treats "already gone" as done, so a delete
 /// that was itself cut short is finished by the next one.
 public enum ContainerDelete {
-    public static func delete(_ id: String, force: Bool, store: StateStore, warn: (String) -> Void) throws(RuntimeError) {
+    /// `reportOOM`: warn first if the OOM killer killed processes of the container (`run`,
+    /// which would otherwise read the state once more for it).
+    public static func delete(_ id: String, force: Bool, store: StateStore, warn: (String) -> Void,
+                              reportOOM: Bool = false) throws(RuntimeError) {
         let handle: StateStore.Handle
         do {
             handle = try store.open(id)
@@ -33,6 +36,9 @@ public enum ContainerDelete {
             Cgroup.removeCreated(store.recordedCgroupParents(directory: handle.path))
             try store.remove(handle)
             return
+        }
+        if reportOOM, let cgroup = ContainerCgroup.of(state), let report = ContainerCgroup.oomReport(cgroup, id: id) {
+            warn(report)
         }
         let status = state.liveStatus
         if status == .running && !force {

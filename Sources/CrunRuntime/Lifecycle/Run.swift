@@ -42,12 +42,13 @@ public enum ContainerRun {
         }
         if request.detach { return 0 }
         let status = try supervise(launched)
-        if let state = try? store.read(id), let cgroup = ContainerCgroup.of(state),
-           let report = ContainerCgroup.oomReport(cgroup, id: id) {
-            warn(report)
-        }
-        if !request.keep {
-            do { try ContainerDelete.delete(id, force: true, store: store, warn: warn) } catch { warn(error.description) }
+        if request.keep {
+            if let state = try? store.read(id), let cgroup = ContainerCgroup.of(state),
+               let report = ContainerCgroup.oomReport(cgroup, id: id) {
+                warn(report)
+            }
+        } else {
+            do { try ContainerDelete.delete(id, force: true, store: store, warn: warn, reportOOM: true) } catch { warn(error.description) }
         }
         return status
     }
